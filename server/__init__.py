@@ -1,0 +1,1 @@
+"""Samenspel: live co-creation workshops over WebSockets, with the state in Redis."""

@@ -1,0 +1,136 @@
+"""Exports of a workshop for its facilitator: JSON, CSV and Markdown.
+
+User text stays text: the CSV guards against spreadsheet formulas, the Markdown escapes
+markup (and HTML) so that a Markdown viewer shows what was typed, never renders it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from typing import Any
+
+from server.room import Room
+from server.views import FACILITATOR, view_state
+
+
+def export_data(room: Room, *, include_hidden: bool = True) -> dict[str, Any]:
+    """Everything a facilitator takes home: the full state plus derived results."""
+    state = view_state(room, FACILITATOR)
+    state["participants"] = {
+        "count": len(room["participants"]),
+        # Per perspective, with the small-group guard of the results.
+        "by_perspective": _group_counts(room),
+    }
+    if not include_hidden:
+        state["notes"] = [n for n in state["notes"] if not n["hidden"]]
+    for note in state["notes"]:
+        if room["workshop"]["settings"]["anonymous"]:
+            note["author"] = None
+        elif note["author"]:
+            note["author"].pop("participant_id", None)
+    state["votes"].pop("mine", None)
+    state["exported_at"] = int(time.time() * 1000)
+    return state
+
+
+def _group_counts(room: Room) -> dict[str, int]:
+    from server.results import group_of, group_sizes
+
+    settings = room["workshop"]["settings"]
+    if not settings["perspectives"]:
+        return {}
+    sizes = group_sizes(room["participants"])
+    out: dict[str, int] = {}
+    for p in room["participants"].values():
+        if p.get("perspective"):
+            g = group_of(p["perspective"], sizes, settings["perspectives"])
+            out[g] = out.get(g, 0) + 1
+    return out
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is quoted away."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def export_csv(room: Room) -> str:
+    data = export_data(room)
+    prompts = {p["id"]: p["text"] for p in data["prompts"]}
+    clusters = {c["id"]: c["title"] for c in data["clusters"]}
+    totals = data["votes"]["totals"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["note_id", "question", "text", "cluster", "hidden", "dots", "cluster_dots",
+                     "author_name", "author_perspective", "created_at"])
+    for n in data["notes"]:
+        author = n.get("author") or {}
+        cid = n.get("cluster_id")
+        writer.writerow([csv_cell(x) for x in (
+            n["id"], prompts.get(n["prompt_id"], ""), n["text"],
+            clusters.get(cid, "") if cid else "",
+            "yes" if n["hidden"] else "no", totals.get(n["id"], 0) if not cid else "",
+            totals.get(cid, 0) if cid else "", author.get("name"), author.get("perspective"),
+            time.strftime("%Y-%m-%d %H:%M", time.gmtime(n["created_at"] / 1000)),
+        )])
+    return out.getvalue()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def md(text: str) -> str:
+    """Markdown-escape user text; HTML-significant characters become entities."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.splitlines())
+
+
+def export_markdown(room: Room, lang: str = "nl") -> str:
+    data = export_data(room, include_hidden=False)
+    nl = lang == "nl"
+    ws = data["workshop"]
+    votes = data["votes"]
+    totals = votes["totals"]
+    clusters = {c["id"]: c for c in data["clusters"]}
+    notes = data["notes"]
+    titles = {**{cid: c["title"] or ("Groep zonder naam" if nl else "Untitled group")
+                 for cid, c in clusters.items()},
+              **{n["id"]: n["text"] for n in notes}}
+    lines = [f"# {md(ws['title'])}", ""]
+    lines.append(("Datum: " if nl else "Date: ")
+                 + time.strftime("%Y-%m-%d", time.gmtime(ws["created_at"] / 1000)))
+    lines.append(("Deelnemers: " if nl else "Participants: ") + str(data["participants"]["count"]))
+    lines.append("")
+    lines.append("## " + ("Vragen" if nl else "Questions"))
+    lines += [f"- {md(p['text'])}" for p in data["prompts"]]
+    lines.append("")
+    lines.append("## " + ("Ideeën per groep" if nl else "Ideas by group"))
+    for c in data["clusters"]:
+        lines.append(f"### {md(titles[c['id']])} ({totals.get(c['id'], 0)})")
+        lines += [f"- {md(n['text'])}" for n in notes if n.get("cluster_id") == c["id"]]
+        lines.append("")
+    loose = [n for n in notes if not n.get("cluster_id")]
+    if loose:
+        lines.append("### " + ("Losse ideeën" if nl else "Other ideas"))
+        lines += [f"- {md(n['text'])} ({totals.get(n['id'], 0)})" for n in loose]
+        lines.append("")
+    for key, heading in (("ranking", ("Rangorde", "Ranking")),
+                         ("common_ground", ("Gedeelde grond", "Common ground"))):
+        lines.append("## " + heading[0 if nl else 1])
+        for i, item in enumerate(votes[key], 1):
+            lines.append(f"{i}. {md(titles.get(item, item))} ({totals.get(item, 0)})")
+        lines.append("")
+    if votes["divided"]:
+        lines.append("## " + ("Verdeeld" if nl else "Divided"))
+        lines += [f"- {md(titles.get(item, item))}" for item in votes["divided"]]
+        lines.append("")
+    return "\n".join(lines) + "\n"

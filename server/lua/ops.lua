@@ -1,0 +1,377 @@
+-- Every change to a workshop, checked and applied in one atomic step, with its event.
+--
+-- KEYS: 1 meta, 2 notes, 3 clusters, 4 participants, 5 tokens, 6 ballots, 7 totals,
+--       8 events (stream), 9 ops (answers by op id)
+-- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
+--       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
+--       7 stream max length, 8 a fresh random id for whatever the op creates
+-- Returns JSON: {"ok":true,"seq":n|null,"result":{...}} or {"ok":false,"code":..,"params":{..}}
+-- The rules mirror server/rules.py (check_vote); tests hold both to the same behaviour.
+
+local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVENTS, K_OPS =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local args = cjson.decode(ARGV[5])
+local retention = tonumber(ARGV[6])
+local maxlen = tonumber(ARGV[7])
+local fresh_id = ARGV[8]
+local NULL = cjson.null
+
+local function isnull(v) return v == nil or v == NULL end
+
+if answer_key ~= "" then
+  local first = redis.call('HGET', K_OPS, answer_key)
+  if first then return first end
+end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local function fail(code, params)
+  local out = cjson.encode({ok = false, code = code, params = params or {}})
+  if answer_key ~= "" then redis.call('HSET', K_OPS, answer_key, out) end
+  return out
+end
+
+local function touch()
+  for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], retention) end
+end
+
+local seq = nil
+local function emit(kind, data)
+  seq = redis.call('HINCRBY', K_META, 'seq', 1)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', maxlen, seq .. '-0',
+    'k', kind, 'a', actor, 'd', cjson.encode(data))
+  return seq
+end
+
+local function ok(result)
+  redis.call('HSET', K_META, 'updated_at', now)
+  local out = cjson.encode({ok = true, seq = seq or NULL, result = result or {}})
+  if answer_key ~= "" then redis.call('HSET', K_OPS, answer_key, out) end
+  touch()
+  return out
+end
+
+-- Create is the only op on a workshop that does not exist yet.
+if op == 'create' then
+  if redis.call('EXISTS', K_META) == 1 then return fail('internal') end
+  redis.call('HSET', K_META, 'id', args.id, 'code', args.code, 'title', args.title,
+    'phase', 'collect', 'locked', '0', 'seq', 0, 'settings', cjson.encode(args.settings),
+    'prompts', cjson.encode(args.prompts), 'timer', cjson.encode({running = false, ends_at = NULL, remaining_ms = NULL}),
+    'fkey', args.fkey, 'vkey', args.vkey, 'created_at', now, 'corder', 0, 'count', 0)
+  return ok({created_at = now})
+end
+
+if redis.call('EXISTS', K_META) == 0 then return fail('no_workshop') end
+local meta_list = redis.call('HMGET', K_META, 'phase', 'settings', 'prompts')
+local phase = meta_list[1]
+local settings = cjson.decode(meta_list[2])
+
+if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings' then
+  return fail('closed')
+end
+
+local function get_json(key, field)
+  local raw = redis.call('HGET', key, field)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function put_json(key, field, value)
+  redis.call('HSET', key, field, cjson.encode(value))
+end
+
+local function get_note(id)
+  return get_json(K_NOTES, id)
+end
+
+-- Remove every dot on the given items from every ballot (refunds). Returns the ids
+-- that had dots, so that the event tells clients which items lost theirs.
+local function refund(items)
+  local wanted = {}
+  local any = false
+  for _, item in ipairs(items) do
+    if redis.call('HEXISTS', K_TOTALS, item) == 1 then
+      wanted[item] = true
+      any = true
+    end
+  end
+  local removed = {}
+  if not any then return removed end
+  local all = redis.call('HGETALL', K_BALLOTS)
+  for i = 1, #all, 2 do
+    local ballot = cjson.decode(all[i + 1])
+    local changed = false
+    for item, _ in pairs(wanted) do
+      if ballot[item] then ballot[item] = nil; changed = true end
+    end
+    if changed then
+      if next(ballot) == nil then redis.call('HDEL', K_BALLOTS, all[i])
+      else redis.call('HSET', K_BALLOTS, all[i], cjson.encode(ballot)) end
+    end
+  end
+  for item, _ in pairs(wanted) do
+    redis.call('HDEL', K_TOTALS, item)
+    table.insert(removed, item)
+  end
+  return removed
+end
+
+local function author_of(note)
+  return note.author_id
+end
+
+local function cluster_exists(id)
+  return redis.call('HEXISTS', K_CLUSTERS, id) == 1
+end
+
+-- ---------------------------------------------------------------- participants
+if op == 'join' then
+  if redis.call('HGET', K_META, 'locked') == '1' then return fail('locked') end
+  local count = redis.call('HINCRBY', K_META, 'count', 1)
+  local p = {participant_id = actor, name = NULL, perspective = NULL, joined_at = now}
+  put_json(K_PARTS, actor, p)
+  redis.call('HSET', K_TOKENS, args.token_hash, actor)
+  emit('participant_changed', {participant = p, count = count})
+  return ok({participant_id = actor})
+end
+
+if op == 'set_profile' then
+  local p = get_json(K_PARTS, actor)
+  if not p then return fail('wrong_token') end
+  if args.name ~= nil then p.name = args.name end
+  if args.perspective ~= nil then p.perspective = args.perspective end
+  put_json(K_PARTS, actor, p)
+  local count = tonumber(redis.call('HGET', K_META, 'count'))
+  emit('participant_changed', {participant = p, count = count})
+  return ok({})
+end
+
+-- ---------------------------------------------------------------- notes
+if op == 'add_note' then
+  if phase ~= 'collect' then return fail('wrong_phase', {phase = 'collect'}) end
+  local prompts = cjson.decode(meta_list[3])
+  local found = false
+  for _, pr in ipairs(prompts) do if pr.id == args.prompt_id then found = true end end
+  if not found then return fail('no_prompt') end
+  local note = {id = fresh_id, prompt_id = args.prompt_id, text = args.text, cluster_id = NULL,
+    hidden = false, created_at = now, author_id = actor}
+  put_json(K_NOTES, fresh_id, note)
+  emit('note_added', {note = note})
+  return ok({note_id = fresh_id})
+end
+
+if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
+  local note = get_note(args.note_id)
+  if not note then return fail('no_note') end
+  if role == 'participant' then
+    if author_of(note) ~= actor then return fail('not_own_note') end
+    if op == 'edit_note' and phase ~= 'collect' then return fail('wrong_phase', {phase = 'collect'}) end
+  end
+  if op == 'edit_note' then
+    note.text = args.text
+    note.edited_at = now
+    put_json(K_NOTES, note.id, note)
+    emit('note_edited', {note = note})
+  elseif op == 'moderate_note' then
+    note.hidden = args.hidden
+    put_json(K_NOTES, note.id, note)
+    emit('note_moderated', {note = note})
+  else
+    redis.call('HDEL', K_NOTES, note.id)
+    local removed = refund({note.id})
+    emit('note_deleted', {note_id = note.id, cluster_id = note.cluster_id, removed_items = removed})
+  end
+  return ok({})
+end
+
+-- ---------------------------------------------------------------- clusters
+if op == 'cluster' then
+  local cid = args.cluster_id
+  local cluster
+  if isnull(cid) then
+    cid = fresh_id
+    local order = redis.call('HINCRBY', K_META, 'corder', 1)
+    local title = args.title
+    if isnull(title) then title = '' end
+    cluster = {id = cid, title = title, order = order}
+  else
+    cluster = get_json(K_CLUSTERS, cid)
+    if not cluster then return fail('no_cluster') end
+    if not isnull(args.title) then cluster.title = args.title end
+  end
+  local notes = {}
+  for _, nid in ipairs(args.note_ids) do
+    local note = get_note(nid)
+    if not note then return fail('no_note') end
+    table.insert(notes, note)
+  end
+  local assign = {}
+  local ids = {}
+  for _, note in ipairs(notes) do
+    if note.cluster_id ~= cid then
+      note.cluster_id = cid
+      put_json(K_NOTES, note.id, note)
+    end
+    assign[note.id] = cid
+    table.insert(ids, note.id)
+  end
+  put_json(K_CLUSTERS, cid, cluster)
+  -- A note that joins a cluster is no longer an item of its own: its dots go back.
+  local removed = refund(ids)
+  emit('cluster_changed', {cluster = cluster, assign = assign, removed_items = removed})
+  return ok({cluster_id = cid})
+end
+
+if op == 'uncluster' then
+  local assign = {}
+  local touched = {}
+  for _, nid in ipairs(args.note_ids) do
+    local note = get_note(nid)
+    if not note then return fail('no_note') end
+    if not isnull(note.cluster_id) then
+      touched[note.cluster_id] = true
+      note.cluster_id = NULL
+      put_json(K_NOTES, note.id, note)
+    end
+    assign[note.id] = NULL
+  end
+  local cluster = NULL
+  for cid, _ in pairs(touched) do cluster = get_json(K_CLUSTERS, cid) or NULL end
+  emit('cluster_changed', {cluster = cluster, assign = assign, removed_items = {}})
+  return ok({})
+end
+
+if op == 'rename_cluster' then
+  local cluster = get_json(K_CLUSTERS, args.cluster_id)
+  if not cluster then return fail('no_cluster') end
+  cluster.title = args.title
+  put_json(K_CLUSTERS, cluster.id, cluster)
+  emit('cluster_changed', {cluster = cluster, assign = {}, removed_items = {}})
+  return ok({})
+end
+
+if op == 'delete_cluster' then
+  local cluster = get_json(K_CLUSTERS, args.cluster_id)
+  if not cluster then return fail('no_cluster') end
+  local assign = {}
+  local all = redis.call('HGETALL', K_NOTES)
+  for i = 1, #all, 2 do
+    local note = cjson.decode(all[i + 1])
+    if note.cluster_id == cluster.id then
+      note.cluster_id = NULL
+      redis.call('HSET', K_NOTES, note.id, cjson.encode(note))
+      assign[note.id] = NULL
+    end
+  end
+  redis.call('HDEL', K_CLUSTERS, cluster.id)
+  local removed = refund({cluster.id})
+  emit('cluster_deleted', {cluster_id = cluster.id, assign = assign, removed_items = removed})
+  return ok({})
+end
+
+-- ---------------------------------------------------------------- votes
+if op == 'vote' then
+  if phase ~= 'vote' then return fail('wrong_phase', {phase = 'vote'}) end
+  local item = args.item_id
+  local valid = false
+  if cluster_exists(item) then
+    valid = true
+  else
+    local note = get_note(item)
+    if note and isnull(note.cluster_id) and not note.hidden then valid = true end
+  end
+  if not valid then return fail('no_item') end
+  local raw = redis.call('HGET', K_BALLOTS, actor)
+  local ballot = {}
+  if raw then ballot = cjson.decode(raw) end
+  local used = 0
+  for _, n in pairs(ballot) do used = used + n end
+  local current = ballot[item] or 0
+  local delta = args.delta
+  if delta > 0 then
+    if used + delta > tonumber(settings.votes_per_participant) then return fail('no_votes_left') end
+    if current + delta > tonumber(settings.max_votes_per_item) then
+      return fail('item_full', {max = settings.max_votes_per_item})
+    end
+  elseif current + delta < 0 then
+    return fail('no_vote_to_remove')
+  end
+  if current + delta == 0 then ballot[item] = nil else ballot[item] = current + delta end
+  if next(ballot) == nil then redis.call('HDEL', K_BALLOTS, actor)
+  else redis.call('HSET', K_BALLOTS, actor, cjson.encode(ballot)) end
+  local total = redis.call('HINCRBY', K_TOTALS, item, delta)
+  if total <= 0 then redis.call('HDEL', K_TOTALS, item) end
+  local voters = redis.call('HLEN', K_BALLOTS)
+  local mine = ballot
+  if next(mine) == nil then mine = NULL end
+  emit('votes_changed', {participant_id = actor, item_id = item, delta = delta,
+    mine = mine, total = total, voters = voters})
+  return ok({mine = mine})
+end
+
+-- ---------------------------------------------------------------- facilitator
+if op == 'set_phase' then
+  if args.phase ~= phase then
+    redis.call('HSET', K_META, 'phase', args.phase)
+    emit('phase_changed', {phase = args.phase, previous = phase})
+  end
+  return ok({})
+end
+
+if op == 'set_lock' then
+  redis.call('HSET', K_META, 'locked', args.locked and '1' or '0')
+  emit('workshop_changed', {locked = args.locked})
+  return ok({})
+end
+
+if op == 'timer' then
+  local timer = cjson.decode(redis.call('HGET', K_META, 'timer'))
+  local a = args.action
+  if a == 'start' then
+    timer = {running = true, ends_at = now + args.seconds * 1000, remaining_ms = args.seconds * 1000}
+  elseif a == 'pause' then
+    if timer.running then
+      local left = timer.ends_at - now
+      if left < 0 then left = 0 end
+      timer = {running = false, ends_at = NULL, remaining_ms = left}
+    end
+  elseif a == 'resume' then
+    if not timer.running and not isnull(timer.remaining_ms) then
+      timer = {running = true, ends_at = now + timer.remaining_ms, remaining_ms = timer.remaining_ms}
+    end
+  else
+    timer = {running = false, ends_at = NULL, remaining_ms = NULL}
+  end
+  redis.call('HSET', K_META, 'timer', cjson.encode(timer))
+  emit('timer_changed', {timer = timer, at = now})
+  return ok({})
+end
+
+if op == 'update_settings' then
+  local changed = {}
+  local need_budget_check = (args.votes_per_participant ~= nil) or (args.max_votes_per_item ~= nil)
+  for k, v in pairs(args) do settings[k] = v; table.insert(changed, k) end
+  if need_budget_check then
+    local all = redis.call('HGETALL', K_BALLOTS)
+    for i = 1, #all, 2 do
+      local used = 0
+      for _, n in pairs(cjson.decode(all[i + 1])) do
+        used = used + n
+        if n > tonumber(settings.max_votes_per_item) then
+          return fail('bad_setting', {field = 'max_votes_per_item'})
+        end
+      end
+      if used > tonumber(settings.votes_per_participant) then
+        return fail('bad_setting', {field = 'votes_per_participant'})
+      end
+    end
+  end
+  table.sort(changed)
+  redis.call('HSET', K_META, 'settings', cjson.encode(settings))
+  if #changed > 0 then emit('settings_changed', {settings = settings, changed = changed}) end
+  return ok({})
+end
+
+return fail('unknown_op', {op = op})

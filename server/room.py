@@ -1,0 +1,96 @@
+"""A room: the full state of one workshop in memory, and how an event changes it.
+
+The hub keeps one room per workshop that has sockets in this process, built from a
+snapshot and kept current by applying the workshop's events in order. Welcome states
+and per-role views are cut from it (server/views.py) without asking Redis again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.store import Event
+
+Room = dict[str, Any]
+
+
+def remove_items(room: Room, items: list[str]) -> None:
+    """Drop every dot on these items (they were deleted or merged into a cluster)."""
+    if not items:
+        return
+    gone = set(items)
+    for pid in list(room["ballots"]):
+        ballot = {i: n for i, n in room["ballots"][pid].items() if i not in gone}
+        if ballot:
+            room["ballots"][pid] = ballot
+        else:
+            del room["ballots"][pid]
+    for item in gone:
+        room["totals"].pop(item, None)
+
+
+def _assign(room: Room, assign: dict[str, str | None]) -> None:
+    for nid, cid in assign.items():
+        note = room["notes"].get(nid)
+        if note is not None:
+            note["cluster_id"] = cid
+
+
+def apply_event(room: Room, ev: Event) -> None:
+    """Apply one stored event to a full room (the facilitator's view of everything)."""
+    d = ev.data
+    kind = ev.kind
+    if kind in ("note_added", "note_edited", "note_moderated"):
+        room["notes"][d["note"]["id"]] = dict(d["note"])
+    elif kind == "note_deleted":
+        room["notes"].pop(d["note_id"], None)
+        remove_items(room, d.get("removed_items", []))
+    elif kind == "cluster_changed":
+        cluster = d.get("cluster")
+        if cluster:
+            room["clusters"][cluster["id"]] = dict(cluster)
+        _assign(room, d.get("assign", {}))
+        remove_items(room, d.get("removed_items", []))
+    elif kind == "cluster_deleted":
+        room["clusters"].pop(d["cluster_id"], None)
+        _assign(room, d.get("assign", {}))
+        remove_items(room, d.get("removed_items", []))
+    elif kind == "votes_changed":
+        pid, item = d["participant_id"], d["item_id"]
+        if d["mine"]:
+            room["ballots"][pid] = dict(d["mine"])
+        else:
+            room["ballots"].pop(pid, None)
+        if d["total"] > 0:
+            room["totals"][item] = d["total"]
+        else:
+            room["totals"].pop(item, None)
+    elif kind == "phase_changed":
+        room["workshop"]["phase"] = d["phase"]
+    elif kind == "timer_changed":
+        room["workshop"]["timer"] = dict(d["timer"])
+    elif kind == "settings_changed":
+        room["workshop"]["settings"] = dict(d["settings"])
+    elif kind == "participant_changed":
+        p = d["participant"]
+        room["participants"][p["participant_id"]] = dict(p)
+    elif kind == "workshop_changed":
+        room["workshop"]["locked"] = bool(d["locked"])
+    room["seq"] = max(room["seq"], ev.seq)
+
+
+def subject_of(ev: Event) -> str | None:
+    """The participant an event is about (author, voter, profile), if any."""
+    d = ev.data
+    if ev.kind in ("note_added", "note_edited", "note_moderated"):
+        author: str | None = d["note"].get("author_id")
+        return author
+    if ev.kind == "votes_changed":
+        pid: str = d["participant_id"]
+        return pid
+    if ev.kind == "participant_changed":
+        who: str = d["participant"]["participant_id"]
+        return who
+    if ev.kind == "note_deleted":
+        return ev.actor or None
+    return None

@@ -1,0 +1,305 @@
+"""The WebSocket endpoint: hello, welcome (snapshot or replay), ops, and the send pump."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from server import protocol
+from server.config import Settings
+from server.errors import DomainError, pick_language
+from server.hub import Client, Feed, Hub
+from server.ratelimit import Limiter, TokenBucket
+from server.rules import clean_args, may
+from server.store import STORE_ERRORS, Store
+from server.views import Viewer, view_state
+
+log = logging.getLogger("samenspel.sockets")
+
+REPLAY_MAX = 2000  # more missed events than this: a fresh snapshot is cheaper
+FAIL_WINDOW = 60
+
+
+class Refused(Exception):
+    def __init__(self, code: int, error: DomainError) -> None:
+        super().__init__(error.code)
+        self.close_code = code
+        self.error = error
+
+
+def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    """The Origin must be this app's own (or one allowed in settings)."""
+    origin = websocket.headers.get("origin")
+    if not origin:
+        return False
+    if origin in settings.allowed_origins:
+        return True
+    if settings.public_url and origin == settings.public_url:
+        return True
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+async def ws_endpoint(websocket: WebSocket) -> None:
+    state = websocket.app.state
+    if not origin_allowed(websocket, state.settings):
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    session = Session(websocket, state.hub, state.store, state.limiter, state.settings)
+    await session.run()
+
+
+class Session:
+    def __init__(
+        self, websocket: WebSocket, hub: Hub, store: Store, limiter: Limiter, settings: Settings
+    ) -> None:
+        self.ws = websocket
+        self.hub = hub
+        self.store = store
+        self.limiter = limiter
+        self.settings = settings
+        self.lang = "nl"
+        self.address = websocket.client.host if websocket.client else None
+        self.bucket = TokenBucket(rate=20, burst=60)
+        self.refusals = 0
+
+    async def send(self, data: bytes) -> None:
+        await self.ws.send_text(data.decode())
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, reason=reason)
+
+    async def receive(self) -> str | None:
+        msg = await self.ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            return None
+        text = msg.get("text")
+        if text is None:
+            return ""  # a binary frame: never valid
+        return str(text)
+
+    async def run(self) -> None:
+        try:
+            try:
+                raw = await asyncio.wait_for(self.receive(), protocol.HELLO_SECONDS)
+            except TimeoutError:
+                await self.refuse(protocol.CLOSE_MALFORMED, DomainError("hello_timeout"))
+                return
+            if raw is None:
+                return
+            try:
+                hello = protocol.parse_hello(protocol.parse_frame(raw))
+            except DomainError as err:
+                await self.refuse(protocol.CLOSE_MALFORMED, err)
+                return
+            self.lang = pick_language(hello.lang) if hello.lang else "nl"
+            try:
+                await self.serve(hello)
+            except Refused as refused:
+                await self.refuse(refused.close_code, refused.error)
+        except WebSocketDisconnect:
+            pass
+        except STORE_ERRORS:
+            await self.refuse(1013, DomainError("try_again"))
+
+    async def refuse(self, code: int, err: DomainError) -> None:
+        with contextlib.suppress(Exception):
+            await self.send(protocol.error_frame(err, self.lang))
+        await self.close(code, err.code)
+
+    async def failed(self) -> None:
+        """Count a failed join or key for this address."""
+        await self.limiter.hit("fail", self.address, FAIL_WINDOW)
+
+    async def serve(self, hello: protocol.Hello) -> None:
+        if await self.limiter.count("fail", self.address) >= self.settings.failures_per_minute:
+            raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
+        token: str | None = None
+        pid: str | None = None
+        if hello.role == "participant":
+            assert hello.code is not None
+            workshop_id = await self.store.workshop_for_code(hello.code)
+            feed = await self.hub.feed(workshop_id) if workshop_id else None
+            if feed is None:
+                await self.failed()
+                raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
+            if hello.token:
+                pid = await self.store.participant_for_token(feed.workshop_id, hello.token)
+                if pid is None:
+                    await self.failed()
+                    raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_token"))
+                token = hello.token
+            else:
+                ws = feed.room["workshop"]
+                if ws["phase"] == "closed":
+                    raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
+                if ws["locked"]:
+                    raise Refused(protocol.CLOSE_LOCKED, DomainError("locked"))
+                pid, token = await self.store.join(feed.workshop_id)
+            role = "participant"
+        else:
+            assert hello.workshop is not None
+            feed = await self.hub.feed(hello.workshop)
+            if feed is None:
+                await self.failed()
+                raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_workshop"))
+            granted = await self.store.check_key(
+                feed.workshop_id, hello.key, view=hello.role == "projector"
+            )
+            if granted is None:
+                await self.failed()
+                raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_key"))
+            role = hello.role
+        if not hello.lang:
+            self.lang = pick_language(feed.room["workshop"]["settings"].get("language"))
+        viewer = Viewer(role, pid)
+        client = Client(viewer, self.send, self.close, self.hub.queue_max)
+        await self.welcome(feed, client, hello, token)
+        pump = asyncio.create_task(client.pump())
+        try:
+            await self.loop(feed, client)
+        finally:
+            self.hub.detach(feed, client)
+            with contextlib.suppress(asyncio.QueueFull):
+                client.queue.put_nowait(None)
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+            if pid:
+                await self.hub.participant_left(feed.workshop_id, pid)
+
+    async def welcome(
+        self, feed: Feed, client: Client, hello: protocol.Hello, token: str | None
+    ) -> None:
+        you = {"role": client.viewer.role, "participant_id": client.viewer.pid, "token": token}
+        since = hello.since
+        replay: list[bytes] = []
+        state: dict[str, Any] | None = None
+        if since is not None and since <= feed.position and feed.position - since <= REPLAY_MAX:
+            last = since
+            while last < feed.position:
+                target = feed.position
+                events = await self.store.events_after(feed.workshop_id, last, target - last)
+                if not events or events[0].seq != last + 1:
+                    state = {}  # trimmed past `since`: a snapshot instead
+                    break
+                events = [e for e in events if e.seq <= target]
+                frame = self.replay_frame(feed, client.viewer, events)
+                if frame is not None:
+                    replay.append(frame)
+                last = events[-1].seq
+            if state is None:
+                client.last_seq = last
+                seq = since
+        elif since is not None and since > feed.position:
+            # This process is a tick behind the client: wait for the stream to catch up.
+            stored = await self.store.redis.hget(
+                f"ws:{{{feed.workshop_id}}}:meta", "seq"
+            )
+            if stored is not None and since <= int(stored):
+                client.last_seq = since
+                seq = since
+            else:
+                state = {}
+        else:
+            state = {}
+        if state is not None:
+            state = view_state(feed.room, client.viewer)
+            seq = feed.position
+            client.last_seq = seq
+            replay = []
+        welcome = orjson.dumps({
+            "type": "welcome", "workshop": feed.workshop_id, "you": you, "seq": seq,
+            "state": state,
+        })
+        client.push(welcome)
+        for frame in replay:
+            client.push(frame)
+        self.hub.attach(feed, client)
+
+    def replay_frame(self, feed: Feed, viewer: Viewer, events: list[Any]) -> bytes | None:
+        from server.hub import coalesce_votes, frame
+        from server.views import view_event
+
+        cache: dict[str, Any] = {}
+        items = [(e.seq, e.kind, view_event(feed.room, e, viewer, cache)) for e in events]
+        kept = [x for x in coalesce_votes(items, feed.room, viewer, cache) if x[2] is not None]
+        return frame(kept) if kept else None
+
+    async def loop(self, feed: Feed, client: Client) -> None:
+        while True:
+            raw = await self.receive()
+            if raw is None or client.dropped:
+                return
+            if not self.bucket.take():
+                self.refusals += 1
+                if self.refusals > 200:
+                    await self.refuse(protocol.CLOSE_TOO_MANY, DomainError("too_fast"))
+                    return
+                op_id = _op_id_of(raw)
+                client.push(protocol.nack(op_id, "too_fast", self.lang))
+                continue
+            self.refusals = 0
+            try:
+                data = protocol.parse_frame(raw)
+            except DomainError as err:
+                client.push(protocol.error_frame(err, self.lang))
+                continue
+            kind = data["type"]
+            if kind == "op":
+                client.push(await self.handle_op(feed, client.viewer, data))
+            elif kind == "ping":
+                client.push(orjson.dumps({"type": "pong", "t": data.get("t")}))
+            else:
+                unknown = DomainError("unknown_type", type=str(kind)[:40])
+                client.push(protocol.error_frame(unknown, self.lang))
+
+    async def handle_op(self, feed: Feed, viewer: Viewer, data: dict[str, Any]) -> bytes:
+        op_id = data.get("op_id")
+        if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
+            return protocol.nack(
+                op_id if isinstance(op_id, str | int) else None, "bad_args", self.lang,
+                {"field": "op_id"},
+            )
+        op = data.get("op")
+        if not isinstance(op, str) or op not in _KNOWN_OPS:
+            return protocol.nack(op_id, "unknown_op", self.lang, {"op": str(op)[:40]})
+        if not may(viewer.role, op):
+            return protocol.nack(op_id, "not_allowed", self.lang)
+        try:
+            args = clean_args(op, data.get("args", {}), feed.room["workshop"]["settings"])
+        except DomainError as err:
+            return protocol.nack(op_id, err.code, self.lang, err.params)
+        actor = viewer.pid or ""
+        answer_key = f"{viewer.role[0]}:{actor}:{op_id}"
+        try:
+            answer = await self.store.run(
+                feed.workshop_id, op, args, role=viewer.role, actor=actor, answer_key=answer_key
+            )
+        except STORE_ERRORS:
+            return protocol.nack(op_id, "try_again", self.lang)
+        if answer.ok:
+            return protocol.ack(op_id, answer.seq, answer.result)
+        return protocol.nack(op_id, answer.code, self.lang, answer.params)
+
+
+def _op_id_of(raw: str) -> Any:
+    with contextlib.suppress(Exception):
+        data = orjson.loads(raw)
+        if isinstance(data, dict) and isinstance(data.get("op_id"), str):
+            return data["op_id"][:64]
+    return None
+
+
+from server.rules import OPS as _OPS  # noqa: E402
+
+_KNOWN_OPS = frozenset(_OPS)

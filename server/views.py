@@ -1,0 +1,246 @@
+"""What each role sees: the contract's visibility rules, as pure functions of a room.
+
+- facilitator: everything.
+- projector: no hidden notes; authors only where the workshop is not anonymous; vote
+  totals only from the results phase on, or with show_live_votes (always `voters`).
+- participant: as the projector, plus its own notes (with author) and its own dots;
+  with private_writing, during collect only its own notes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from server import results
+from server.room import Room
+from server.store import Event
+
+# Settings that change which notes or authors a viewer sees.
+VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: str
+    pid: str | None = None  # a participant's own id; None for the participants' shared view
+
+    def owns(self, note: dict[str, Any]) -> bool:
+        return self.pid is not None and note.get("author_id") == self.pid
+
+
+FACILITATOR = Viewer("facilitator")
+PROJECTOR = Viewer("projector")
+PARTICIPANTS = Viewer("participant")
+
+
+def note_visible(room: Room, note: dict[str, Any], viewer: Viewer) -> bool:
+    if viewer.role == "facilitator" or viewer.owns(note):
+        return True
+    if note["hidden"]:
+        return False
+    ws = room["workshop"]
+    return not (
+        viewer.role == "participant"
+        and ws["settings"]["private_writing"]
+        and ws["phase"] == "collect"
+    )
+
+
+def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    settings = room["workshop"]["settings"]
+    author_id = note.get("author_id")
+    out = {
+        "id": note["id"],
+        "prompt_id": note["prompt_id"],
+        "text": note["text"],
+        "cluster_id": note.get("cluster_id"),
+        "hidden": bool(note["hidden"]),
+        "created_at": note["created_at"],
+        "author": None,
+    }
+    p = room["participants"].get(author_id) if author_id else None
+    if p is not None and (
+        viewer.role == "facilitator" or viewer.owns(note) or not settings["anonymous"]
+    ):
+        out["author"] = {
+            "participant_id": author_id,
+            "name": p.get("name"),
+            "perspective": p.get("perspective"),
+        }
+    if settings.get("show_provenance") and p is not None:
+        # The author's group as a label, guarded like every per-group figure.
+        sizes = results.group_sizes(room["participants"])
+        out["perspective"] = (
+            results.group_of(p.get("perspective"), sizes, settings["perspectives"])
+            if p.get("perspective")
+            else None
+        )
+    return out
+
+
+def visible_notes(room: Room, viewer: Viewer, *, others_only: bool = False) -> list[dict[str, Any]]:
+    return [
+        view_note(room, n, viewer)
+        for n in sorted(room["notes"].values(), key=lambda n: (n["created_at"], n["id"]))
+        if note_visible(room, n, viewer) and not (others_only and viewer.owns(n))
+    ]
+
+
+def votes_visible(room: Room, viewer: Viewer) -> bool:
+    if viewer.role == "facilitator":
+        return True
+    ws = room["workshop"]
+    return ws["phase"] in ("results", "closed") or (
+        bool(ws["settings"]["show_live_votes"]) and ws["phase"] == "vote"
+    )
+
+
+def public_items(room: Room) -> set[str]:
+    """Items anyone may see totals for: clusters and visible unclustered notes."""
+    items = set(room["clusters"])
+    items.update(
+        nid for nid, n in room["notes"].items() if not n["hidden"] and not n.get("cluster_id")
+    )
+    return items
+
+
+def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract's `votes`, without `mine` (added by the caller for a participant)."""
+    cache = {} if cache is None else cache
+    if not votes_visible(room, viewer):
+        return {
+            "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
+            "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
+        }
+    scope = "all" if viewer.role == "facilitator" else "public"
+    if scope not in cache:
+        items = None if scope == "all" else public_items(room)
+        cache[scope] = results.summary(
+            room["ballots"], room["participants"], room["workshop"]["settings"]["perspectives"],
+            items,
+        )
+    summary: dict[str, Any] = cache[scope]
+    return summary
+
+
+def view_timer(timer: dict[str, Any], now_ms: int | None = None) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if timer.get("running") and timer.get("ends_at") is not None:
+        return {"running": True, "ends_at": timer["ends_at"],
+                "remaining_ms": max(0, int(timer["ends_at"]) - now_ms)}
+    return {"running": False, "ends_at": None, "remaining_ms": timer.get("remaining_ms")}
+
+
+def view_workshop(room: Room) -> dict[str, Any]:
+    ws = room["workshop"]
+    return {
+        "id": ws["id"], "code": ws["code"], "title": ws["title"], "phase": ws["phase"],
+        "locked": ws["locked"], "timer": view_timer(ws["timer"]), "settings": ws["settings"],
+        "created_at": ws["created_at"],
+    }
+
+
+def view_participants(room: Room) -> dict[str, Any]:
+    return {"count": len(room["participants"]), "online": room.get("online", 0)}
+
+
+def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
+    """The `state` of a welcome for this viewer."""
+    votes = dict(view_votes(room, viewer))
+    votes["mine"] = dict(room["ballots"].get(viewer.pid, {})) if viewer.pid else {}
+    state: dict[str, Any] = {
+        "workshop": view_workshop(room),
+        "prompts": room["prompts"],
+        "notes": visible_notes(room, viewer),
+        "clusters": sorted(room["clusters"].values(), key=lambda c: (c["order"], c["id"])),
+        "votes": votes,
+        "participants": view_participants(room),
+    }
+    if viewer.role == "facilitator":
+        state["participants"]["list"] = [
+            {"participant_id": pid, "name": p.get("name"), "perspective": p.get("perspective")}
+            for pid, p in room["participants"].items()
+        ]
+    if viewer.pid:
+        me = room["participants"].get(viewer.pid, {})
+        state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
+                       "perspective": me.get("perspective")}
+    return state
+
+
+# Returned by view_event for a vote that a viewer sees only as a coalesced summary.
+VOTES_SUMMARY = "votes_summary"
+
+
+def _filter_assign(room: Room, assign: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    notes = room["notes"]
+    return {nid: cid for nid, cid in assign.items()
+            if nid in notes and note_visible(room, notes[nid], viewer)}
+
+
+def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> Any:
+    """The event's data as this viewer may see it, just after it was applied to `room`.
+
+    Returns None (not for this viewer), VOTES_SUMMARY (a vote: send the coalesced totals
+    once per batch), or the data dict.
+    """
+    d = ev.data
+    kind = ev.kind
+    staff = viewer.role == "facilitator"
+    if kind in ("note_added", "note_edited", "note_moderated"):
+        note = room["notes"].get(d["note"]["id"])
+        if note is None:
+            return None
+        if note_visible(room, note, viewer):
+            return {"note_id": note["id"], "hidden": bool(note["hidden"]),
+                    "note": view_note(room, note, viewer)}
+        if kind == "note_moderated":
+            return {"note_id": note["id"], "hidden": True}
+        return None
+    if kind == "note_deleted":
+        return {"note_id": d["note_id"], "removed_items": d.get("removed_items", [])}
+    if kind == "cluster_changed":
+        return {"cluster": d.get("cluster"), "assign": _filter_assign(room, d["assign"], viewer),
+                "removed_items": d.get("removed_items", [])}
+    if kind == "cluster_deleted":
+        return {"cluster_id": d["cluster_id"],
+                "assign": _filter_assign(room, d["assign"], viewer),
+                "removed_items": d.get("removed_items", [])}
+    if kind == "votes_changed":
+        if viewer.pid is not None and viewer.pid == d["participant_id"]:
+            own = {"item_id": d["item_id"], "delta": d["delta"], "mine": d["mine"],
+                   "voters": d["voters"]}
+            if votes_visible(room, viewer):
+                own.update(view_votes(room, viewer, cache))
+            return own
+        if viewer.role == "participant" and not votes_visible(room, viewer):
+            return None
+        return VOTES_SUMMARY
+    if kind in ("phase_changed", "settings_changed"):
+        out = dict(d)
+        if not staff:
+            out["votes"] = view_votes(room, viewer, cache)
+            reveal = (
+                kind == "settings_changed" and VISIBILITY_SETTINGS & set(d.get("changed", []))
+            ) or (
+                kind == "phase_changed" and room["workshop"]["settings"]["private_writing"]
+                and viewer.role == "participant"
+            )
+            if reveal:
+                # Every note this viewer may now see, except its own (which it has).
+                out["notes"] = visible_notes(room, viewer, others_only=True)
+        else:
+            out["votes"] = view_votes(room, viewer, cache)
+        return out
+    if kind == "timer_changed":
+        return {"timer": view_timer(d["timer"])}
+    if kind == "participant_changed":
+        p = d["participant"]
+        if staff or viewer.pid == p["participant_id"]:
+            return {"participant": p, "count": d["count"]}
+        return {"count": d["count"]}
+    if kind == "workshop_changed":
+        return dict(d)
+    return dict(d) if staff else None
