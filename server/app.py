@@ -19,6 +19,7 @@ from server.config import Settings
 from server.embedded import EmbeddedValkey
 from server.hub import Hub
 from server.ratelimit import Limiter
+from server.report import report_routes
 from server.security import SecurityHeaders
 from server.sockets import ws_endpoint
 from server.store import Store
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     templates = Jinja2Templates(env=env)
     routes = [
         *api_routes(),
+        *report_routes(),
         WebSocketRoute("/ws", ws_endpoint),
         *page_routes(),
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
