@@ -122,6 +122,7 @@ class Hub:
         self.process_id = new_id()
         self._loading: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self.closing = False
         self.store_ok = True
 
@@ -183,7 +184,14 @@ class Hub:
     async def _close(self, client: Client, code: int, reason: str) -> None:
         client.dropped = True
         with contextlib.suppress(Exception):
-            await client.close(code, reason)
+            await asyncio.wait_for(client.close(code, reason), 5.0)
+
+    def _close_later(self, client: Client, code: int, reason: str) -> None:
+        """Close without waiting: a stuck socket must not hold up the fan-out."""
+        client.dropped = True
+        task = asyncio.create_task(self._close(client, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     # ------------------------------------------------------------- reading
     async def _read_loop(self) -> None:
@@ -294,7 +302,7 @@ class Hub:
                 client.push(data)
             except SlowClient:
                 log.info("dropping a client that does not keep up")
-                await self._close(client, 4408, "too slow")
+                self._close_later(client, 4408, "too slow")
 
     # ------------------------------------------------------------ presence
     async def _presence_loop(self) -> None:

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server import protocol
+from server import keys, protocol
 from server.config import Settings
 from server.errors import DomainError, pick_language
-from server.hub import Client, Feed, Hub
+from server.hub import Client, Feed, Hub, coalesce_votes, frame
 from server.ratelimit import Limiter, TokenBucket
-from server.rules import clean_args, may
+from server.rules import OPS, clean_args, may
 from server.store import STORE_ERRORS, Store
-from server.views import Viewer, view_state
+from server.views import Viewer, view_event, view_state
 
 log = logging.getLogger("samenspel.sockets")
 
@@ -121,7 +121,13 @@ class Session:
         await self.limiter.hit("fail", self.address, FAIL_WINDOW)
 
     async def serve(self, hello: protocol.Hello) -> None:
-        if await self.limiter.count("fail", self.address) >= self.settings.failures_per_minute:
+        # Over the failure limit, an address may still come in with a valid token or key
+        # (they cannot be guessed); only joining by code alone is refused for a while, so
+        # that one hall behind one address is not locked out by a few typos.
+        limited = (
+            await self.limiter.count("fail", self.address) >= self.settings.failures_per_minute
+        )
+        if limited and hello.role == "participant" and not hello.token:
             raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
         token: str | None = None
         pid: str | None = None
@@ -131,11 +137,15 @@ class Session:
             feed = await self.hub.feed(workshop_id) if workshop_id else None
             if feed is None:
                 await self.failed()
+                if limited:
+                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
                 raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
             if hello.token:
                 pid = await self.store.participant_for_token(feed.workshop_id, hello.token)
                 if pid is None:
                     await self.failed()
+                    if limited:
+                        raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
                     raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_token"))
                 token = hello.token
             else:
@@ -151,12 +161,16 @@ class Session:
             feed = await self.hub.feed(hello.workshop)
             if feed is None:
                 await self.failed()
+                if limited:
+                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
                 raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_workshop"))
             granted = await self.store.check_key(
                 feed.workshop_id, hello.key, view=hello.role == "projector"
             )
             if granted is None:
                 await self.failed()
+                if limited:
+                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
                 raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_key"))
             role = hello.role
         if not hello.lang:
@@ -193,18 +207,16 @@ class Session:
                     state = {}  # trimmed past `since`: a snapshot instead
                     break
                 events = [e for e in events if e.seq <= target]
-                frame = self.replay_frame(feed, client.viewer, events)
-                if frame is not None:
-                    replay.append(frame)
+                missed = self.replay_frame(feed, client.viewer, events)
+                if missed is not None:
+                    replay.append(missed)
                 last = events[-1].seq
             if state is None:
                 client.last_seq = last
                 seq = since
         elif since is not None and since > feed.position:
             # This process is a tick behind the client: wait for the stream to catch up.
-            stored = await self.store.redis.hget(
-                f"ws:{{{feed.workshop_id}}}:meta", "seq"
-            )
+            stored = await self.store.redis.hget(keys.workshop_key(feed.workshop_id, "meta"), "seq")
             if stored is not None and since <= int(stored):
                 client.last_seq = since
                 seq = since
@@ -222,14 +234,12 @@ class Session:
             "state": state,
         })
         client.push(welcome)
-        for frame in replay:
-            client.push(frame)
+        for missed in replay:
+            client.push(missed)
         self.hub.attach(feed, client)
 
     def replay_frame(self, feed: Feed, viewer: Viewer, events: list[Any]) -> bytes | None:
-        from server.hub import coalesce_votes, frame
-        from server.views import view_event
-
+        """Missed events for one client, cut with today's visibility (the room is newer)."""
         cache: dict[str, Any] = {}
         items = [(e.seq, e.kind, view_event(feed.room, e, viewer, cache)) for e in events]
         kept = [x for x in coalesce_votes(items, feed.room, viewer, cache) if x[2] is not None]
@@ -271,7 +281,7 @@ class Session:
                 {"field": "op_id"},
             )
         op = data.get("op")
-        if not isinstance(op, str) or op not in _KNOWN_OPS:
+        if not isinstance(op, str) or op not in OPS:
             return protocol.nack(op_id, "unknown_op", self.lang, {"op": str(op)[:40]})
         if not may(viewer.role, op):
             return protocol.nack(op_id, "not_allowed", self.lang)
@@ -299,7 +309,3 @@ def _op_id_of(raw: str) -> Any:
             return data["op_id"][:64]
     return None
 
-
-from server.rules import OPS as _OPS  # noqa: E402
-
-_KNOWN_OPS = frozenset(_OPS)
