@@ -19,8 +19,8 @@ class Settings:
     port: int = 8000
     # Absolute base URL as seen by phones (behind a proxy); None: derive from the request.
     public_url: str | None = None
-    # Days a workshop is kept after its last change.
-    retention_days: int = 30
+    # Days a workshop is kept after its last change (a fraction is allowed, for tests).
+    retention_days: float = 30
     # Extra origins allowed to open the WebSocket (the app's own origin always is).
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     # Events kept per workshop stream for resuming clients (older ones get a snapshot).
@@ -36,7 +36,7 @@ class Settings:
 
     @property
     def retention_ms(self) -> int:
-        return self.retention_days * 24 * 3600 * 1000
+        return max(1000, int(self.retention_days * 24 * 3600 * 1000))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,7 +48,7 @@ class Settings:
             host=e.get("HOST", "127.0.0.1"),
             port=int(e.get("PORT", "8000")),
             public_url=(e.get("PUBLIC_URL") or "").rstrip("/") or None,
-            retention_days=int(e.get("RETENTION_DAYS", "30")),
+            retention_days=float(e.get("RETENTION_DAYS", "30")),
             allowed_origins=origins,
             stream_maxlen=int(e.get("STREAM_MAXLEN", "10000")),
             tick_seconds=float(e.get("TICK_SECONDS", "0.03")),

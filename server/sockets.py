@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server import keys, protocol
 from server.config import Settings
 from server.errors import DomainError, pick_language
-from server.hub import Client, Feed, Hub, coalesce_votes, frame
+from server.hub import Client, Feed, Hub, SlowClient, coalesce_votes, frame
 from server.ratelimit import Limiter, TokenBucket
 from server.rules import OPS, clean_args, may
 from server.store import STORE_ERRORS, Store
@@ -246,6 +246,12 @@ class Session:
         return frame(kept) if kept else None
 
     async def loop(self, feed: Feed, client: Client) -> None:
+        try:
+            await self._loop(feed, client)
+        except SlowClient:
+            await self.close(protocol.CLOSE_TOO_SLOW, "too slow")
+
+    async def _loop(self, feed: Feed, client: Client) -> None:
         while True:
             raw = await self.receive()
             if raw is None or client.dropped:
