@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
 from server.app import create_app
 from server.config import Settings
 from server.embedded import EmbeddedValkey
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> int:
@@ -20,6 +26,10 @@ def main() -> int:
         valkey.start()
         settings = dataclasses.replace(settings, redis_url=valkey.url)
         print(f"Embedded Valkey on {valkey.url}, data in {valkey.data_dir}", flush=True)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; the default handler would
+        # then end the process before `finally` stops Valkey, leaving it running on the
+        # data folder. Exit through `finally` instead (status 143, as for SIGTERM).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"Samenspel: open {base}/ to start or join a workshop", flush=True)
     try:

@@ -74,13 +74,15 @@ def export_csv(room: Room) -> str:
     for n in data["notes"]:
         author = n.get("author") or {}
         cid = n.get("cluster_id")
-        writer.writerow([csv_cell(x) for x in (
-            n["id"], prompts.get(n["prompt_id"], ""), n["text"],
-            clusters.get(cid, "") if cid else "",
+        # Only what people typed can start a formula; ids, counts and dates are ours.
+        writer.writerow([
+            n["id"], csv_cell(prompts.get(n["prompt_id"], "")), csv_cell(n["text"]),
+            csv_cell(clusters.get(cid, "")) if cid else "",
             "yes" if n["hidden"] else "no", totals.get(n["id"], 0) if not cid else "",
-            totals.get(cid, 0) if cid else "", author.get("name"), author.get("perspective"),
+            totals.get(cid, 0) if cid else "", csv_cell(author.get("name")),
+            csv_cell(author.get("perspective")),
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(n["created_at"] / 1000)),
-        )])
+        ])
     return out.getvalue()
 
 

@@ -36,7 +36,9 @@ from server.views import (
 
 log = logging.getLogger("samenspel.hub")
 
-PRESENCE_SECONDS = 2.0
+PRESENCE_SECONDS = 1.0
+# Phones get others' vote progress (voters, or totals where visible) at most this often.
+PARTICIPANT_VOTES_SECONDS = 1.0
 PRESENCE_STALE_MS = 10_000
 EMPTY_FEED_SECONDS = 60.0
 
@@ -53,7 +55,8 @@ class Client:
     send: Callable[[bytes], Awaitable[None]]
     close: Callable[[int, str], Awaitable[None]]
     queue_max: int
-    last_seq: int = 0
+    last_seq: int = 0  # events up to here are done for this client (sent or filtered)
+    sent_seq: int = 0  # no event sent to it has a higher seq (keeps late frames in order)
     queue: asyncio.Queue[bytes | None] = field(init=False)
     dropped: bool = False
 
@@ -85,6 +88,8 @@ class Feed:
     clients: set[Client] = field(default_factory=set)
     empty_since: float | None = None
     online: int = 0
+    participant_votes_at: float = 0.0  # when phones last got others' vote progress
+    participant_votes_pending: int = 0  # seq of a vote they have not heard of yet
 
     @property
     def position(self) -> int:
@@ -173,6 +178,7 @@ class Hub:
     def attach(self, feed: Feed, client: Client) -> None:
         """Start sending live events after client.last_seq. Call with no await between
         the caller's catch-up and this, so that no event falls in between."""
+        client.sent_seq = max(client.sent_seq, client.last_seq)
         feed.clients.add(client)
         feed.empty_since = None
 
@@ -265,6 +271,8 @@ class Hub:
                 if subject is not None and subject in pids:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
                     own.setdefault(subject, {})[len(common) - 1] = data
+        if common:
+            common = self._throttle_participant_votes(feed, common)
         final: dict[str, Any] = {}
         frames: dict[str, bytes | None] = {}
 
@@ -298,10 +306,43 @@ class Hub:
             client.last_seq = last
             if data is None:
                 continue
+            client.sent_seq = last
             try:
                 client.push(data)
             except SlowClient:
                 log.info("dropping a client that does not keep up")
+                self._close_later(client, 4408, "too slow")
+
+    def _throttle_participant_votes(
+        self, feed: Feed, common: list[tuple[int, str, Any]]
+    ) -> list[tuple[int, str, Any]]:
+        """Others' votes reach phones at most once per PARTICIPANT_VOTES_SECONDS; a vote
+        held back is flushed by the presence loop (`_flush_participant_votes`)."""
+        marks = [s for s, _, d in common if d is VOTES_SUMMARY]
+        if not marks:
+            return common
+        now = time.monotonic()
+        if now - feed.participant_votes_at >= PARTICIPANT_VOTES_SECONDS:
+            feed.participant_votes_at = now
+            feed.participant_votes_pending = 0
+            return common
+        feed.participant_votes_pending = marks[-1]
+        return [(s, k, None if d is VOTES_SUMMARY else d) for s, k, d in common]
+
+    def _flush_participant_votes(self, feed: Feed) -> None:
+        seq = feed.participant_votes_pending
+        if not seq or time.monotonic() - feed.participant_votes_at < PARTICIPANT_VOTES_SECONDS:
+            return
+        feed.participant_votes_pending = 0
+        feed.participant_votes_at = time.monotonic()
+        data = frame([(seq, "votes_changed", view_votes(feed.room, PARTICIPANTS, {}))])
+        for client in list(feed.clients):
+            if client.viewer.role != "participant" or client.sent_seq >= seq:
+                continue
+            client.sent_seq = seq
+            try:
+                client.push(data)
+            except SlowClient:
                 self._close_later(client, 4408, "too slow")
 
     # ------------------------------------------------------------ presence
@@ -324,6 +365,7 @@ class Hub:
             if feed.empty_since is not None and now - feed.empty_since > EMPTY_FEED_SECONDS:
                 self.feeds.pop(wid, None)
                 continue
+            self._flush_participant_votes(feed)
             pids = {c.viewer.pid for c in feed.clients if c.viewer.pid}
             key = keys.workshop_key(wid, "presence")
             async with self.store.redis.pipeline(transaction=False) as pipe:

@@ -62,6 +62,15 @@ OPS: Final[dict[str, frozenset[str]]] = {
 
 # Characters that are never meaningful in a note: C0/C1 controls other than newline and tab.
 _CONTROL_OK = {"\n", "\t"}
+# Removed too: lone surrogates (not text), and bidi embeddings, overrides and isolates,
+# which can reorder what a shared screen shows around the note ("Trojan Source");
+# right-to-left text needs none of them.
+_DROP_CATEGORIES = ("Cc", "Cs")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(ch: str) -> bool:
+    return not ch.isspace() and unicodedata.category(ch) != "Cf"
 
 
 def may(role: str, op: str) -> bool:
@@ -70,13 +79,18 @@ def may(role: str, op: str) -> bool:
 
 
 def clean_text(value: object, field: str, max_len: int, *, empty_code: str | None) -> str:
-    """Text as we store it: NFC, controls removed, trimmed, within max_len code points."""
+    """Text as we store it: NFC, controls removed, trimmed, within max_len code points;
+    text without a visible character is empty."""
     if not isinstance(value, str):
         raise DomainError("bad_args", field=field)
     text = unicodedata.normalize("NFC", value)
     text = "".join(
-        ch for ch in text if ch in _CONTROL_OK or unicodedata.category(ch) != "Cc"
+        ch for ch in text
+        if ch in _CONTROL_OK
+        or (unicodedata.category(ch) not in _DROP_CATEGORIES and ch not in _BIDI_CONTROLS)
     ).strip()
+    if not any(_visible(ch) for ch in text):
+        text = ""  # only spaces and invisible characters (zero-width, marks): empty
     if not text and empty_code:
         raise DomainError(empty_code)
     if len(text) > max_len:
@@ -150,7 +164,13 @@ def clean_settings(raw: object, current: dict[str, Any] | None = None) -> dict[s
                 raise DomainError("bad_setting", field=key)
             names: list[str] = []
             for name in value:
-                clean = clean_text(name, "perspectives", MAX_PERSPECTIVE, empty_code="bad_setting")
+                try:
+                    clean = clean_text(
+                        name, "perspectives", MAX_PERSPECTIVE, empty_code="bad_setting"
+                    )
+                except DomainError:
+                    # Not text, empty or too long: one code for every bad setting.
+                    raise DomainError("bad_setting", field=key) from None
                 if clean.casefold() == "other" or clean in names:
                     raise DomainError("bad_setting", field=key)
                 names.append(clean)

@@ -97,7 +97,10 @@ class Session:
             if raw is None:
                 return
             try:
-                hello = protocol.parse_hello(protocol.parse_frame(raw))
+                first = protocol.parse_frame(raw)
+                if first.get("lang") in ("nl", "en"):
+                    self.lang = first["lang"]  # a refused hello is refused in its language
+                hello = protocol.parse_hello(first)
             except DomainError as err:
                 await self.refuse(protocol.CLOSE_MALFORMED, err)
                 return
@@ -152,9 +155,14 @@ class Session:
                 ws = feed.room["workshop"]
                 if ws["phase"] == "closed":
                     raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
-                if ws["locked"]:
-                    raise Refused(protocol.CLOSE_LOCKED, DomainError("locked"))
-                pid, token = await self.store.join(feed.workshop_id)
+                try:
+                    # The lock is checked by the join script, atomically: this process's
+                    # room may be a tick behind a lock or unlock that was just acked.
+                    pid, token = await self.store.join(feed.workshop_id)
+                except DomainError as err:
+                    code = protocol.CLOSE_LOCKED if err.code == "locked" else (
+                        protocol.CLOSE_NOT_FOUND)
+                    raise Refused(code, err) from None
             role = "participant"
         else:
             assert hello.workshop is not None
@@ -274,7 +282,9 @@ class Session:
             if kind == "op":
                 client.push(await self.handle_op(feed, client.viewer, data))
             elif kind == "ping":
-                client.push(orjson.dumps({"type": "pong", "t": data.get("t")}))
+                t = data.get("t")  # echoed only as a scalar: a nested one may not serialize
+                client.push(orjson.dumps({"type": "pong", "t": None if isinstance(t, list | dict)
+                                          else t}))
             else:
                 unknown = DomainError("unknown_type", type=str(kind)[:40])
                 client.push(protocol.error_frame(unknown, self.lang))
@@ -288,7 +298,8 @@ class Session:
             )
         op = data.get("op")
         if not isinstance(op, str) or op not in OPS:
-            return protocol.nack(op_id, "unknown_op", self.lang, {"op": str(op)[:40]})
+            shown = str(op)[:40] if not isinstance(op, list | dict) else type(op).__name__
+            return protocol.nack(op_id, "unknown_op", self.lang, {"op": shown})
         if not may(viewer.role, op):
             return protocol.nack(op_id, "not_allowed", self.lang)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -32,7 +33,9 @@ def new_secret() -> str:
 
 
 def new_id(prefix: str = "") -> str:
-    return prefix + secrets.token_urlsafe(12)
+    """An opaque id that starts with a letter: never read as a formula ("-", "=") in a
+    spreadsheet cell, nor as an option on a command line."""
+    return prefix + secrets.choice(string.ascii_letters) + secrets.token_urlsafe(12)
 
 
 def digest(secret: str) -> str:

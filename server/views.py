@@ -67,17 +67,44 @@ def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any
         out["author"] = {
             "participant_id": author_id,
             "name": p.get("name"),
-            "perspective": p.get("perspective"),
+            "perspective": (
+                p.get("perspective") if viewer.owns(note) else shown_perspective(room, p)
+            ),
         }
     if settings.get("show_provenance") and p is not None:
         # The author's group as a label, guarded like every per-group figure.
-        sizes = results.group_sizes(room["participants"])
-        out["perspective"] = (
-            results.group_of(p.get("perspective"), sizes, settings["perspectives"])
-            if p.get("perspective")
-            else None
-        )
+        out["perspective"] = shown_perspective(room, p)
     return out
+
+
+def participant_list(room: Room) -> list[dict[str, Any]]:
+    """The facilitator's list of participants, perspectives guarded."""
+    return [
+        {"participant_id": pid, "name": p.get("name"), "perspective": shown_perspective(room, p)}
+        for pid, p in room["participants"].items()
+    ]
+
+
+def group_crossed(room: Room, d: dict[str, Any]) -> bool:
+    """Did this profile change make a group reach, or drop below, results.MIN_GROUP?"""
+    new, old = d["participant"].get("perspective"), d.get("previous_perspective")
+    if new == old:
+        return False
+    sizes = results.group_sizes(room["participants"])
+    return bool(
+        (new and sizes.get(new, 0) == results.MIN_GROUP)
+        or (old and sizes.get(old, 0) == results.MIN_GROUP - 1)
+    )
+
+
+def shown_perspective(room: Room, participant: dict[str, Any]) -> str | None:
+    """A participant's perspective as others may see it: its group, or "other" when
+    fewer than results.MIN_GROUP people chose it (nobody can be singled out)."""
+    chosen = participant.get("perspective")
+    if not chosen:
+        return None
+    sizes = results.group_sizes(room["participants"])
+    return results.group_of(chosen, sizes, room["workshop"]["settings"]["perspectives"])
 
 
 def visible_notes(room: Room, viewer: Viewer, *, others_only: bool = False) -> list[dict[str, Any]]:
@@ -159,10 +186,7 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
         "participants": view_participants(room),
     }
     if viewer.role == "facilitator":
-        state["participants"]["list"] = [
-            {"participant_id": pid, "name": p.get("name"), "perspective": p.get("perspective")}
-            for pid, p in room["participants"].items()
-        ]
+        state["participants"]["list"] = participant_list(room)
     if viewer.pid:
         me = room["participants"].get(viewer.pid, {})
         state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
@@ -178,6 +202,18 @@ def _filter_assign(room: Room, assign: dict[str, Any], viewer: Viewer) -> dict[s
     notes = room["notes"]
     return {nid: cid for nid, cid in assign.items()
             if nid in notes and note_visible(room, notes[nid], viewer)}
+
+
+def _refunded(
+    room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any], out: dict[str, Any]
+) -> dict[str, Any]:
+    """Add `removed_items` and, when dots were given back, the fresh `votes`: ranking,
+    groups, common ground and divided depend on every dot, so a client cannot derive
+    them from removed_items alone."""
+    out["removed_items"] = d.get("removed_items", [])
+    if out["removed_items"]:
+        out["votes"] = view_votes(room, viewer, cache)
+    return out
 
 
 def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> Any:
@@ -200,14 +236,13 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
             return {"note_id": note["id"], "hidden": True}
         return None
     if kind == "note_deleted":
-        return {"note_id": d["note_id"], "removed_items": d.get("removed_items", [])}
+        return _refunded(room, d, viewer, cache, {"note_id": d["note_id"]})
     if kind == "cluster_changed":
-        return {"cluster": d.get("cluster"), "assign": _filter_assign(room, d["assign"], viewer),
-                "removed_items": d.get("removed_items", [])}
+        return _refunded(room, d, viewer, cache, {
+            "cluster": d.get("cluster"), "assign": _filter_assign(room, d["assign"], viewer)})
     if kind == "cluster_deleted":
-        return {"cluster_id": d["cluster_id"],
-                "assign": _filter_assign(room, d["assign"], viewer),
-                "removed_items": d.get("removed_items", [])}
+        return _refunded(room, d, viewer, cache, {
+            "cluster_id": d["cluster_id"], "assign": _filter_assign(room, d["assign"], viewer)})
     if kind == "votes_changed":
         if viewer.pid is not None and viewer.pid == d["participant_id"]:
             own = {"item_id": d["item_id"], "delta": d["delta"], "mine": d["mine"],
@@ -215,8 +250,8 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
             if votes_visible(room, viewer):
                 own.update(view_votes(room, viewer, cache))
             return own
-        if viewer.role == "participant" and not votes_visible(room, viewer):
-            return None
+        # Everyone else gets the coalesced summary: totals where visible, else only
+        # `voters` (the hub sends it to phones at a bounded rate).
         return VOTES_SUMMARY
     if kind in ("phase_changed", "settings_changed"):
         out = dict(d)
@@ -238,9 +273,25 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         return {"timer": view_timer(d["timer"])}
     if kind == "participant_changed":
         p = d["participant"]
-        if staff or viewer.pid == p["participant_id"]:
+        if viewer.pid == p["participant_id"]:
             return {"participant": p, "count": d["count"]}
-        return {"count": d["count"]}
+        out = {"count": d["count"]}
+        if staff or not room["workshop"]["settings"]["anonymous"]:
+            # Names are public where the workshop is not anonymous (authors follow them).
+            out["participant"] = {"participant_id": p["participant_id"], "name": p.get("name"),
+                                  "perspective": shown_perspective(room, p)}
+            if staff:
+                out["participant"]["joined_at"] = p.get("joined_at")
+        if group_crossed(room, d):
+            # A group reached or left the size at which it is shown on its own: every
+            # label of its members changes, so the screens get them afresh.
+            if staff:
+                out["list"] = participant_list(room)
+            if staff or room["workshop"]["settings"].get("show_provenance") or (
+                not room["workshop"]["settings"]["anonymous"]
+            ):
+                out["notes"] = visible_notes(room, viewer, others_only=True)
+        return out
     if kind == "workshop_changed":
         return dict(d)
     return dict(d) if staff else None

@@ -128,6 +128,7 @@ end
 
 -- ---------------------------------------------------------------- participants
 if op == 'join' then
+  if phase == 'closed' then return fail('no_code') end
   if redis.call('HGET', K_META, 'locked') == '1' then return fail('locked') end
   local count = redis.call('HINCRBY', K_META, 'count', 1)
   local p = {participant_id = actor, name = NULL, perspective = NULL, joined_at = now}
@@ -140,11 +141,12 @@ end
 if op == 'set_profile' then
   local p = get_json(K_PARTS, actor)
   if not p then return fail('wrong_token') end
+  local previous = p.perspective
   if args.name ~= nil then p.name = args.name end
   if args.perspective ~= nil then p.perspective = args.perspective end
   put_json(K_PARTS, actor, p)
   local count = tonumber(redis.call('HGET', K_META, 'count'))
-  emit('participant_changed', {participant = p, count = count})
+  emit('participant_changed', {participant = p, count = count, previous_perspective = previous})
   return ok({})
 end
 

@@ -1,0 +1,378 @@
+"""server/rules.py: phases, who may send which op, argument cleaning, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server import rules
+from server.errors import DomainError
+from server.rules import DEFAULT_SETTINGS, OPS, clean_args, clean_settings, clean_workshop, may
+
+SETTINGS: dict[str, Any] = {**DEFAULT_SETTINGS, "perspectives": ["Bewoner", "Ambtenaar"]}
+
+# The contract's op table (PROTOCOL.md), plus the documented extension set_lock.
+CONTRACT_ROLES: dict[str, set[str]] = {
+    "add_note": {"participant"},
+    "edit_note": {"participant", "facilitator"},
+    "delete_note": {"participant", "facilitator"},
+    "set_profile": {"participant"},
+    "vote": {"participant"},
+    "set_phase": {"facilitator"},
+    "timer": {"facilitator"},
+    "moderate_note": {"facilitator"},
+    "cluster": {"facilitator"},
+    "uncluster": {"facilitator"},
+    "rename_cluster": {"facilitator"},
+    "delete_cluster": {"facilitator"},
+    "update_settings": {"facilitator"},
+    "set_lock": {"facilitator"},
+}
+
+# One valid argument set per op, and what clean_args makes of it.
+VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "add_note": ({"prompt_id": "q1", "text": "  Meer bankjes  "},
+                 {"prompt_id": "q1", "text": "Meer bankjes"}),
+    "edit_note": ({"note_id": "n1", "text": "Nieuw"}, {"note_id": "n1", "text": "Nieuw"}),
+    "delete_note": ({"note_id": "n1"}, {"note_id": "n1"}),
+    "set_profile": ({"name": " Anna ", "perspective": "Bewoner"},
+                    {"name": "Anna", "perspective": "Bewoner"}),
+    "vote": ({"item_id": "c1", "delta": -1}, {"item_id": "c1", "delta": -1}),
+    "set_phase": ({"phase": "vote"}, {"phase": "vote"}),
+    "timer": ({"action": "start", "seconds": 300}, {"action": "start", "seconds": 300}),
+    "moderate_note": ({"note_id": "n1", "hidden": True}, {"note_id": "n1", "hidden": True}),
+    "cluster": ({"note_ids": ["n1", "n2", "n1"], "cluster_id": None, "title": "Groen"},
+                {"note_ids": ["n1", "n2"], "cluster_id": None, "title": "Groen"}),
+    "uncluster": ({"note_ids": ["n1"]}, {"note_ids": ["n1"]}),
+    "rename_cluster": ({"cluster_id": "c1", "title": "Verkeer"},
+                       {"cluster_id": "c1", "title": "Verkeer"}),
+    "delete_cluster": ({"cluster_id": "c1"}, {"cluster_id": "c1"}),
+    "update_settings": ({"anonymous": False}, {"anonymous": False}),
+    "set_lock": ({"locked": True}, {"locked": True}),
+}
+
+# Required fields per op, with a value of the wrong type for each.
+REQUIRED: list[tuple[str, str, Any]] = [
+    ("add_note", "prompt_id", 7),
+    ("add_note", "text", 7),
+    ("edit_note", "note_id", ["n1"]),
+    ("edit_note", "text", {"t": 1}),
+    ("delete_note", "note_id", 1.5),
+    ("vote", "item_id", 3),
+    ("vote", "delta", "1"),
+    ("set_phase", "phase", 2),
+    ("timer", "action", True),
+    ("timer", "seconds", "300"),
+    ("moderate_note", "note_id", None),
+    ("moderate_note", "hidden", "yes"),
+    ("cluster", "note_ids", "n1"),
+    ("uncluster", "note_ids", {"n1": 1}),
+    ("rename_cluster", "cluster_id", 5),
+    ("rename_cluster", "title", 5),
+    ("delete_cluster", "cluster_id", False),
+    ("set_lock", "locked", 1),
+]
+
+
+def code_of(op: str, args: Any, settings: dict[str, Any] | None = None) -> str:
+    with pytest.raises(DomainError) as info:
+        clean_args(op, args, settings or SETTINGS)
+    return info.value.code
+
+
+# ------------------------------------------------------------------ phases, roles
+def test_phases_in_workshop_order() -> None:
+    assert rules.PHASES == ("collect", "cluster", "vote", "results", "closed")
+    assert rules.OP_PHASE == {"add_note": "collect", "vote": "vote"}
+
+
+def test_every_contract_op_is_known() -> None:
+    assert set(OPS) == set(CONTRACT_ROLES)
+
+
+@pytest.mark.parametrize("op", sorted(CONTRACT_ROLES))
+@pytest.mark.parametrize("role", rules.ROLES)
+def test_may_follows_the_contract(role: str, op: str) -> None:
+    assert may(role, op) is (role in CONTRACT_ROLES[op])
+
+
+@pytest.mark.parametrize("role", [*rules.ROLES, "admin", ""])
+def test_unknown_op_or_role_may_nothing(role: str) -> None:
+    assert not may(role, "drop_tables")
+    if role not in rules.ROLES:
+        assert not any(may(role, op) for op in OPS)
+
+
+def test_projector_may_send_no_op() -> None:
+    assert not [op for op in OPS if may("projector", op)]
+
+
+# --------------------------------------------------------------------- clean_args
+@pytest.mark.parametrize("op", sorted(VALID))
+def test_valid_args_are_cleaned(op: str) -> None:
+    raw, cleaned = VALID[op]
+    assert clean_args(op, raw, SETTINGS) == cleaned
+
+
+@pytest.mark.parametrize("op", sorted(VALID))
+@pytest.mark.parametrize("args", [None, [], "x", 3])
+def test_args_not_an_object(op: str, args: Any) -> None:
+    assert code_of(op, args) == "bad_args"
+
+
+@pytest.mark.parametrize(("op", "field", "wrong"), REQUIRED)
+def test_missing_arg(op: str, field: str, wrong: Any) -> None:
+    args = dict(VALID[op][0])
+    args.pop(field, None)
+    assert code_of(op, args) == "bad_args"
+
+
+@pytest.mark.parametrize(("op", "field", "wrong"), REQUIRED)
+def test_wrong_typed_arg(op: str, field: str, wrong: Any) -> None:
+    args = {**VALID[op][0], field: wrong}
+    with pytest.raises(DomainError) as info:
+        clean_args(op, args, SETTINGS)
+    assert info.value.code == "bad_args"
+    assert info.value.params.get("field") in (field, "note")
+
+
+def test_unknown_op() -> None:
+    assert code_of("drop_tables", {}) == "unknown_op"
+
+
+@pytest.mark.parametrize("field", ["prompt_id", "note_id", "item_id", "cluster_id"])
+def test_ids_empty_or_too_long(field: str) -> None:
+    op = {"prompt_id": "add_note", "note_id": "delete_note", "item_id": "vote",
+          "cluster_id": "delete_cluster"}[field]
+    base = VALID[op][0]
+    assert code_of(op, {**base, field: ""}) == "bad_args"
+    assert code_of(op, {**base, field: "x" * 65}) == "bad_args"
+    assert clean_args(op, {**base, field: "x" * 64}, SETTINGS)[field] == "x" * 64
+
+
+def test_note_ids_list_limits() -> None:
+    assert code_of("cluster", {"note_ids": []}) == "bad_args"
+    assert code_of("cluster", {"note_ids": ["n1", 2]}) == "bad_args"
+    assert code_of("uncluster", {"note_ids": [f"n{i}" for i in range(501)]}) == "bad_args"
+    assert len(clean_args("uncluster", {"note_ids": [f"n{i}" for i in range(500)]},
+                          SETTINGS)["note_ids"]) == 500
+
+
+# ----------------------------------------------------------------------- notes
+@pytest.mark.parametrize("op", ["add_note", "edit_note"])
+def test_note_of_ten_thousand_characters(op: str) -> None:
+    args = {**VALID[op][0], "text": "a" * 10_000}
+    with pytest.raises(DomainError) as info:
+        clean_args(op, args, SETTINGS)
+    assert info.value.code == "note_too_long"
+    assert info.value.params == {"max": SETTINGS["max_note_length"]}
+
+
+def test_note_length_limit_is_exact_and_follows_the_setting() -> None:
+    limit = SETTINGS["max_note_length"]
+    ok = clean_args("add_note", {"prompt_id": "q1", "text": "é" * limit}, SETTINGS)
+    assert len(ok["text"]) == limit
+    assert code_of("add_note", {"prompt_id": "q1", "text": "é" * (limit + 1)}) == "note_too_long"
+    wide = {**SETTINGS, "max_note_length": 1000}
+    assert len(clean_args("add_note", {"prompt_id": "q1", "text": "a" * 1000}, wide)["text"]) \
+        == 1000
+    assert code_of("add_note", {"prompt_id": "q1", "text": "a" * 1001}, wide) == "note_too_long"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t ", "\x00\x07", " \u200b"[:1]])
+@pytest.mark.parametrize("op", ["add_note", "edit_note"])
+def test_empty_note(op: str, text: str) -> None:
+    assert code_of(op, {**VALID[op][0], "text": text}) == "note_empty"
+
+
+def test_note_text_is_normalised() -> None:
+    raw = "  e\u0301n\x00 regel\x1b\nnog een\tregel \x7f "
+    text = clean_args("add_note", {"prompt_id": "q1", "text": raw}, SETTINGS)["text"]
+    assert text == "\u00e9n regel\nnog een\tregel"
+
+
+def test_note_length_counts_after_cleaning() -> None:
+    limit = SETTINGS["max_note_length"]
+    padded = " " * 50 + "a" * limit + "\x00" * 50 + " " * 50
+    assert clean_args("add_note", {"prompt_id": "q1", "text": padded}, SETTINGS)["text"] == \
+        "a" * limit
+
+
+# --------------------------------------------------------------- other op args
+def test_set_profile() -> None:
+    assert clean_args("set_profile", {"name": None}, SETTINGS) == {"name": None}
+    assert clean_args("set_profile", {"name": "   "}, SETTINGS) == {"name": None}
+    assert clean_args("set_profile", {"perspective": None}, SETTINGS) == {"perspective": None}
+    assert code_of("set_profile", {}) == "bad_args"
+    assert code_of("set_profile", {"perspective": "Koning"}) == "bad_perspective"
+    assert code_of("set_profile", {"perspective": "bewoner"}) == "bad_perspective"
+    assert code_of("set_profile", {"name": "x" * (rules.MAX_NAME + 1)}) == "name_too_long"
+    assert code_of("set_profile", {"name": 12}) == "bad_args"
+
+
+@pytest.mark.parametrize("delta", [0, 2, -2, True, False, "1", None, 1.5])
+def test_vote_delta_is_plus_or_minus_one(delta: Any) -> None:
+    assert code_of("vote", {"item_id": "c1", "delta": delta}) == "bad_args"
+
+
+@pytest.mark.parametrize("phase", rules.PHASES)
+def test_set_phase_each_phase(phase: str) -> None:
+    assert clean_args("set_phase", {"phase": phase}, SETTINGS) == {"phase": phase}
+
+
+@pytest.mark.parametrize("phase", ["", "Collect", "voting", None])
+def test_set_phase_unknown(phase: Any) -> None:
+    assert code_of("set_phase", {"phase": phase}) == "bad_args"
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "reset"])
+def test_timer_actions_without_seconds(action: str) -> None:
+    assert clean_args("timer", {"action": action, "seconds": 5}, SETTINGS) == {"action": action}
+
+
+@pytest.mark.parametrize("seconds", [0, -1, rules.MAX_TIMER_SECONDS + 1, True, 1.5, None])
+def test_timer_seconds_out_of_range(seconds: Any) -> None:
+    assert code_of("timer", {"action": "start", "seconds": seconds}) == "bad_args"
+
+
+def test_timer_seconds_whole_float_accepted() -> None:
+    assert clean_args("timer", {"action": "start", "seconds": 60.0}, SETTINGS)["seconds"] == 60
+
+
+def test_cluster_ids_and_titles() -> None:
+    out = clean_args("cluster", {"note_ids": ["n1"], "cluster_id": "c9"}, SETTINGS)
+    assert out == {"note_ids": ["n1"], "cluster_id": "c9"}
+    assert code_of("cluster", {"note_ids": ["n1"], "cluster_id": 9}) == "bad_args"
+    assert code_of("cluster", {"note_ids": ["n1"], "title": 9}) == "bad_args"
+    assert code_of("rename_cluster", {"cluster_id": "c1",
+                                      "title": "t" * (rules.MAX_CLUSTER_TITLE + 1)}) \
+        == "title_too_long"
+    assert clean_args("rename_cluster", {"cluster_id": "c1", "title": ""}, SETTINGS)["title"] \
+        == ""
+
+
+# ------------------------------------------------------------------- settings
+@pytest.mark.parametrize(("raw", "cleaned"), [
+    ({}, {}),
+    ({"anonymous": False, "show_live_votes": True}, {"anonymous": False,
+                                                     "show_live_votes": True}),
+    ({"votes_per_participant": 10, "max_votes_per_item": 10},
+     {"votes_per_participant": 10, "max_votes_per_item": 10}),
+    ({"votes_per_participant": 7.0}, {"votes_per_participant": 7}),
+    ({"max_note_length": 10}, {"max_note_length": 10}),
+    ({"max_note_length": 1000}, {"max_note_length": 1000}),
+    ({"language": "en"}, {"language": "en"}),
+    ({"perspectives": [" Bewoner ", "Ondernemer"]}, {"perspectives": ["Bewoner", "Ondernemer"]}),
+    ({"perspectives": []}, {"perspectives": []}),
+])
+def test_settings_valid(raw: dict[str, Any], cleaned: dict[str, Any]) -> None:
+    assert clean_settings(raw) == cleaned
+    assert clean_args("update_settings", raw, DEFAULT_SETTINGS) == cleaned
+
+
+@pytest.mark.parametrize("raw", [
+    {"colour": "red"},
+    {"anonymous": 1},
+    {"anonymous": "true"},
+    {"private_writing": None},
+    {"votes_per_participant": 0},
+    {"votes_per_participant": 101},
+    {"votes_per_participant": "5"},
+    {"votes_per_participant": True},
+    {"votes_per_participant": 2.5},
+    {"max_votes_per_item": 0},
+    {"max_votes_per_item": 6},  # above the default budget of 5
+    {"max_note_length": 9},
+    {"max_note_length": 1001},
+    {"language": "de"},
+    {"language": None},
+    {"perspectives": "Bewoner"},
+    {"perspectives": ["A", "A"]},
+    {"perspectives": ["other"]},
+    {"perspectives": ["Other"]},
+    {"perspectives": [""]},
+    {"perspectives": [3]},
+    {"perspectives": ["x" * (rules.MAX_PERSPECTIVE + 1)]},
+    {"perspectives": [f"g{i}" for i in range(rules.MAX_PERSPECTIVES + 1)]},
+])
+def test_settings_invalid(raw: dict[str, Any]) -> None:
+    with pytest.raises(DomainError) as info:
+        clean_settings(raw)
+    assert info.value.code == "bad_setting"
+    assert code_of("update_settings", raw, DEFAULT_SETTINGS) == "bad_setting"
+
+
+def test_settings_not_an_object() -> None:
+    with pytest.raises(DomainError) as info:
+        clean_settings(["anonymous"])
+    assert info.value.code == "bad_setting"
+
+
+def test_lower_budget_pulls_the_item_limit_down() -> None:
+    current = {**DEFAULT_SETTINGS, "votes_per_participant": 8, "max_votes_per_item": 6}
+    assert clean_settings({"votes_per_participant": 4}, current) == {
+        "votes_per_participant": 4, "max_votes_per_item": 4}
+    assert clean_settings({"votes_per_participant": 7}, current) == {"votes_per_participant": 7}
+    with pytest.raises(DomainError):
+        clean_settings({"votes_per_participant": 4, "max_votes_per_item": 5}, current)
+
+
+def test_settings_item_limit_against_current_budget() -> None:
+    current = {**DEFAULT_SETTINGS, "votes_per_participant": 10}
+    assert clean_settings({"max_votes_per_item": 10}, current) == {"max_votes_per_item": 10}
+
+
+# ------------------------------------------------------------------- workshops
+def test_clean_workshop_defaults() -> None:
+    out = clean_workshop({"title": " Wijkavond ",
+                          "prompts": ["Wat gaat goed?", " Wat kan beter? "]})
+    assert out == {"title": "Wijkavond", "prompts": ["Wat gaat goed?", "Wat kan beter?"],
+                   "settings": dict(DEFAULT_SETTINGS)}
+
+
+def test_clean_workshop_settings_merged() -> None:
+    out = clean_workshop({"title": "t", "prompts": ["p"], "settings": {"anonymous": False}})
+    assert out["settings"] == {**DEFAULT_SETTINGS, "anonymous": False}
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ([], "malformed"),
+    ({"prompts": ["p"]}, "bad_args"),
+    ({"title": "  ", "prompts": ["p"]}, "title_required"),
+    ({"title": "x" * (rules.MAX_TITLE + 1), "prompts": ["p"]}, "title_too_long"),
+    ({"title": "t"}, "prompts_required"),
+    ({"title": "t", "prompts": []}, "prompts_required"),
+    ({"title": "t", "prompts": ["p"] * 7}, "prompts_required"),
+    ({"title": "t", "prompts": ["p", " "]}, "prompts_required"),
+    ({"title": "t", "prompts": "p"}, "prompts_required"),
+    ({"title": "t", "prompts": ["p"], "settings": {"language": "fr"}}, "bad_setting"),
+])
+def test_clean_workshop_invalid(body: Any, code: str) -> None:
+    with pytest.raises(DomainError) as info:
+        clean_workshop(body)
+    assert info.value.code == code
+
+
+def test_six_prompts_allowed() -> None:
+    assert len(clean_workshop({"title": "t", "prompts": [f"p{i}" for i in range(6)]})["prompts"]) \
+        == 6
+
+
+# ------------------------------------------------------------------ check_vote
+def test_check_vote_limits() -> None:
+    s = {"votes_per_participant": 3, "max_votes_per_item": 2}
+    b = rules.check_vote({}, "a", 1, s)
+    b = rules.check_vote(b, "a", 1, s)
+    assert b == {"a": 2}
+    with pytest.raises(DomainError) as info:
+        rules.check_vote(b, "a", 1, s)
+    assert info.value.code == "item_full"
+    b = rules.check_vote(b, "b", 1, s)
+    with pytest.raises(DomainError) as info:
+        rules.check_vote(b, "c", 1, s)
+    assert info.value.code == "no_votes_left"
+    with pytest.raises(DomainError) as info:
+        rules.check_vote(b, "c", -1, s)
+    assert info.value.code == "no_vote_to_remove"
+    assert rules.check_vote(b, "b", -1, s) == {"a": 2}
