@@ -1,0 +1,329 @@
+// The facilitator's board: every note, with hide / edit / delete, and clustering by drag
+// and drop (SortableJS, mouse and touch) or by keyboard (checkboxes and a "move to" menu).
+import Sortable from "../vendor/sortablejs/sortable.esm.js";
+import { $, el, replace, syncList, announce } from "./dom.js";
+import { t } from "./i18n.js";
+import { OP } from "./protocol.js";
+import { clusters as orderedClusters } from "./state.js";
+import { untitled } from "./ui.js";
+
+export class Board {
+  /**
+   * @param {import("./protocol.js").Connection} conn
+   * @param {(text: string) => void} notice
+   */
+  constructor(conn, notice) {
+    this.conn = conn;
+    this.notice = notice;
+    /** @type {Set<string>} selected note ids (keyboard clustering, multi-drag) */
+    this.selected = new Set();
+    /** @type {Set<string>} notes whose edit form is open */
+    this.editing = new Set();
+    this.confirmDelete = null;
+    this.dragging = false;
+    /** real cluster id → the key its card was made under (a pending id), so it stays */
+    this.alias = new Map();
+    this.state = null;
+    this.lists = new WeakSet();
+    this.sortable($("new-cluster-drop"));
+    $("move-apply").addEventListener("click", () => this.moveSelected());
+    $("select-none").addEventListener("click", () => {
+      this.selected.clear();
+      this.draw(this.state);
+    });
+  }
+
+  /** Lists made sortable share one group, so a note can go from any list to any other. */
+  sortable(list) {
+    if (this.lists.has(list)) return;
+    this.lists.add(list);
+    Sortable.create(list, {
+      group: "notes",
+      animation: 150,
+      delay: 120,
+      delayOnTouchOnly: true,
+      filter: "input, button, textarea, select, a",
+      preventOnFilter: false,
+      ghostClass: "drag-ghost",
+      chosenClass: "drag-chosen",
+      onStart: () => { this.dragging = true; },
+      onEnd: (evt) => {
+        this.dragging = false;
+        if (evt.to !== evt.from) this.dropped(evt.item.dataset.key, evt.to.dataset.target);
+        this.draw(this.state);
+      },
+    });
+  }
+
+  dropped(noteId, target) {
+    if (!noteId || !target) return;
+    const ids = this.selected.has(noteId) ? [...this.selected] : [noteId];
+    this.move(ids, target);
+  }
+
+  /** target: "new", "loose", or a cluster id. */
+  move(ids, target) {
+    if (!ids.length) return;
+    if (target.startsWith("pending:")) {
+      this.notice(t("control.wait_cluster"));
+      return;
+    }
+    const name = this.targetName(target);
+    if (target === "loose") this.conn.send(OP.UNCLUSTER, { note_ids: ids });
+    else this.conn.send(OP.CLUSTER, { note_ids: ids, cluster_id: target === "new" ? null : target });
+    this.selected.clear();
+    announce(t("control.moved", { count: ids.length, target: name }));
+  }
+
+  targetName(target) {
+    if (target === "new") return t("control.target_new");
+    if (target === "loose") return t("control.target_loose");
+    const list = orderedClusters(this.state);
+    const index = list.findIndex((c) => c.id === target);
+    return index >= 0 ? list[index].title || untitled(index + 1) : "";
+  }
+
+  moveSelected() {
+    const target = $("move-target").value;
+    if (!this.selected.size) {
+      this.notice(t("control.select_first"));
+      return;
+    }
+    this.move([...this.selected], target);
+    this.draw(this.state);
+  }
+
+  /** @param {any} state the overlaid state */
+  draw(state) {
+    this.state = state;
+    if (!state || this.dragging) return;
+    const list = orderedClusters(state);
+    // Drop selections of notes that are gone.
+    const ids = new Set(state.notes.map((n) => n.id));
+    for (const id of this.selected) if (!ids.has(id)) this.selected.delete(id);
+
+    syncList($("clusters"), list.map((c, index) => ({ c, index })),
+      ({ c }) => this.alias.get(c.id) ?? c.id,
+      ({ c, index }) => this.clusterCard(c, index),
+      (node, { c, index }) => this.updateCluster(node, c, index));
+
+    const byPrompt = new Map(state.prompts.map((p) => [p.id, []]));
+    for (const note of state.notes) {
+      if (!note.cluster_id) byPrompt.get(note.prompt_id)?.push(note);
+    }
+    syncList($("loose-lists"), state.prompts, (p) => p.id, (p) => this.looseList(p),
+      (node, p) => {
+        const heading = node.querySelector("h4");
+        if (heading.textContent !== p.text) heading.textContent = p.text;
+        this.fillList(node.querySelector("ul"), byPrompt.get(p.id) || []);
+      });
+    // A note dropped on "new theme" lives in its new cluster now; clear the drop zone.
+    $("new-cluster-drop").replaceChildren();
+    this.drawMoveBar(list);
+  }
+
+  looseList(prompt) {
+    const ul = el("ul", { class: "note-drop loose", dataset: { target: "loose", empty: t("control.loose_empty") } });
+    this.sortable(ul);
+    return el("section", { class: "loose-group" }, el("h4", { text: prompt.text }), ul);
+  }
+
+  clusterCard(cluster, index) {
+    const inputId = `cluster-title-${cluster.id}`;
+    const input = el("input", { id: inputId, type: "text", class: "cluster-title", maxlength: 80,
+      placeholder: untitled(index + 1) });
+    input.value = cluster.title;
+    const form = el("form", { class: "cluster-head", onsubmit: (e) => {
+      e.preventDefault();
+      input.blur();
+    } },
+    el("label", { for: inputId, class: "sr-only", text: t("control.cluster_name") }),
+    input);
+    input.addEventListener("change", () => {
+      const card = input.closest(".cluster");
+      const id = card?.dataset.id;
+      const title = input.value.trim();
+      if (!id || id.startsWith("pending:")) return;
+      const current = this.state?.clusters.find((c) => c.id === id);
+      if (current && current.title !== title) this.conn.send(OP.RENAME_CLUSTER, { cluster_id: id, title });
+    });
+    const dissolve = el("button", { type: "button", class: "btn btn-small", text: t("control.dissolve"),
+      onclick: (e) => {
+        const id = /** @type {HTMLElement} */ (e.currentTarget).closest(".cluster")?.dataset.id;
+        if (!id || id.startsWith("pending:")) return;
+        this.conn.send(OP.DELETE_CLUSTER, { cluster_id: id });
+        announce(t("control.dissolved"));
+      } });
+    const ul = el("ul", { class: "note-drop", dataset: { target: cluster.id, empty: t("control.cluster_empty") } });
+    this.sortable(ul);
+    const card = el("section", { class: "cluster", dataset: { id: cluster.id } },
+      el("div", { class: "cluster-top" }, form, dissolve),
+      el("p", { class: "cluster-count" }),
+      ul);
+    return card;
+  }
+
+  updateCluster(card, cluster, index) {
+    card.dataset.id = cluster.id;
+    card.classList.toggle("pending", !!cluster.pending);
+    const input = card.querySelector(".cluster-title");
+    input.placeholder = untitled(index + 1);
+    if (document.activeElement !== input && input.value !== cluster.title) input.value = cluster.title;
+    const name = cluster.title || untitled(index + 1);
+    card.querySelector(".btn-small").setAttribute("aria-label", t("control.dissolve_aria", { name }));
+    card.setAttribute("aria-label", name);
+    const notes = this.state.notes.filter((n) => n.cluster_id === cluster.id);
+    const dots = this.state.votes?.totals?.[cluster.id];
+    const words = t("control.cluster_count", { count: notes.length })
+      + (dots ? ` · ${t("results.dots", { count: dots, n: dots })}` : "");
+    const count = card.querySelector(".cluster-count");
+    if (count.textContent !== words) count.textContent = words;
+    const ul = card.querySelector("ul");
+    ul.dataset.target = cluster.id;
+    this.fillList(ul, notes);
+  }
+
+  fillList(ul, notes) {
+    syncList(ul, notes, (n) => `${n.id}`,
+      (n) => this.noteItem(n), (node, n) => this.updateNote(node, n));
+  }
+
+  noteItem(note) {
+    const li = el("li", { class: "fnote" });
+    li.dataset.mode = "view";
+    this.buildNote(li, note);
+    return li;
+  }
+
+  buildNote(li, note) {
+    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
+    li.dataset.mode = mode;
+    li.dataset.id = note.id;
+    if (mode === "edit") {
+      const id = `edit-${note.id}`;
+      const area = el("textarea", { id, rows: 3 });
+      area.value = note.text;
+      replace(li, el("form", { class: "edit-form", onsubmit: (e) => {
+        e.preventDefault();
+        const text = area.value.trim();
+        this.editing.delete(note.id);
+        if (text && text !== note.text) this.conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
+        this.rebuild(li);
+      } },
+      el("label", { for: id, text: t("control.edit_label") }), area,
+      el("div", { class: "row" },
+        el("button", { type: "submit", class: "btn btn-primary btn-small", text: t("action.save") }),
+        el("button", { type: "button", class: "btn btn-small", text: t("action.cancel"),
+          onclick: () => { this.editing.delete(note.id); this.rebuild(li); } }))));
+      requestAnimationFrame(() => area.focus());
+      return;
+    }
+    const boxId = `sel-${note.id}`;
+    const box = el("input", { type: "checkbox", id: boxId, class: "fnote-select",
+      onchange: (e) => {
+        const checked = /** @type {HTMLInputElement} */ (e.currentTarget).checked;
+        if (checked) this.selected.add(note.id);
+        else this.selected.delete(note.id);
+        li.classList.toggle("selected", checked);
+        this.drawMoveBar(orderedClusters(this.state));
+      } });
+    const actions = el("div", { class: "fnote-actions" });
+    if (mode === "confirm") {
+      actions.append(
+        el("span", { class: "confirm-text", text: t("control.delete_confirm") }),
+        el("button", { type: "button", class: "btn btn-danger btn-small", text: t("action.delete_yes"),
+          onclick: () => {
+            this.confirmDelete = null;
+            this.conn.send(OP.DELETE_NOTE, { note_id: note.id });
+            announce(t("control.deleted"));
+          } }),
+        el("button", { type: "button", class: "btn btn-small", text: t("action.no"),
+          onclick: () => { this.confirmDelete = null; this.rebuild(li); } }));
+    } else {
+      actions.append(
+        el("button", { type: "button", class: "btn btn-small hide-toggle",
+          onclick: () => {
+            const current = this.state.notes.find((n) => n.id === note.id);
+            if (!current) return;
+            this.conn.send(OP.MODERATE_NOTE, { note_id: note.id, hidden: !current.hidden });
+          } }),
+        el("button", { type: "button", class: "btn btn-small", text: t("action.edit"),
+          "aria-label": t("control.edit_aria"),
+          onclick: () => { this.editing.add(note.id); this.rebuild(li); } }),
+        el("button", { type: "button", class: "btn btn-small", text: t("action.delete"),
+          "aria-label": t("control.delete_aria"),
+          onclick: () => { this.confirmDelete = note.id; this.rebuild(li); } }));
+    }
+    replace(li,
+      el("div", { class: "fnote-main" }, box, el("label", { for: boxId, class: "fnote-text" })),
+      el("p", { class: "fnote-meta" }),
+      actions);
+    this.updateNote(li, note);
+  }
+
+  rebuild(li) {
+    const note = this.state.notes.find((n) => n.id === li.dataset.id);
+    if (note) this.buildNote(li, note);
+  }
+
+  updateNote(li, note) {
+    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
+    if (li.dataset.mode !== mode) {
+      this.buildNote(li, note);
+      return;
+    }
+    if (mode === "edit") return;
+    const label = li.querySelector(".fnote-text");
+    if (label.textContent !== note.text) label.textContent = note.text;
+    const box = li.querySelector(".fnote-select");
+    box.checked = this.selected.has(note.id);
+    li.classList.toggle("selected", box.checked);
+    li.classList.toggle("is-hidden", !!note.hidden);
+    const parts = [];
+    if (note.author?.name) parts.push(note.author.name);
+    if (note.author?.perspective) {
+      parts.push(note.author.perspective === "other" ? t("results.group_other") : note.author.perspective);
+    }
+    if (this.state.prompts.length > 1 && note.cluster_id) {
+      const index = this.state.prompts.findIndex((p) => p.id === note.prompt_id);
+      if (index >= 0) parts.push(t("control.question_n", { n: index + 1 }));
+    }
+    const dots = !note.cluster_id && this.state.votes?.totals?.[note.id];
+    if (dots) parts.push(t("results.dots", { count: dots, n: dots }));
+    if (note.hidden) parts.push(t("control.hidden_badge"));
+    const meta = li.querySelector(".fnote-meta");
+    const words = parts.join(" · ");
+    if (meta.textContent !== words) meta.textContent = words;
+    meta.hidden = !words;
+    const toggle = li.querySelector(".hide-toggle");
+    if (toggle) {
+      toggle.textContent = note.hidden ? t("control.unhide") : t("control.hide");
+      toggle.setAttribute("aria-label", note.hidden ? t("control.unhide_aria") : t("control.hide_aria"));
+    }
+    for (const button of li.querySelectorAll(".fnote-actions button")) {
+      button.setAttribute("aria-describedby", `sel-${note.id}-text`);
+    }
+    label.id = `sel-${note.id}-text`;
+  }
+
+  drawMoveBar(list) {
+    const count = this.selected.size;
+    const words = t("control.selected", { count });
+    if ($("selected-count").textContent !== words) $("selected-count").textContent = words;
+    const select = $("move-target");
+    const options = [
+      ["new", t("control.target_new")],
+      ...list.filter((c) => !c.pending).map((c) => [c.id, t("control.target_cluster", { name: c.title || untitled(list.indexOf(c) + 1) })]),
+      ["loose", t("control.target_loose")],
+    ];
+    const key = JSON.stringify(options);
+    if (select.dataset.key !== key) {
+      const value = select.value;
+      select.dataset.key = key;
+      replace(select, ...options.map(([value, label]) => el("option", { value, text: label })));
+      if (options.some(([v]) => v === value)) select.value = value;
+    }
+    $("move-apply").disabled = count === 0;
+    $("select-none").disabled = count === 0;
+  }
+}

@@ -1,0 +1,115 @@
+// Pieces every screen shares: the connection badge, the countdown, the phase names.
+import { $, announce } from "./dom.js";
+import { t } from "./i18n.js";
+
+/**
+ * Show the connection's state in #conn (role=status, so a change is announced).
+ * @param {import("./protocol.js").Connection} conn
+ */
+export function bindStatus(conn) {
+  const box = $("conn");
+  const text = $("conn-text");
+  if (!box || !text) return;
+  const render = () => {
+    const waiting = conn.outbox.length;
+    box.dataset.state = conn.status;
+    let words = t(`conn.${conn.status}`);
+    if (waiting && conn.status !== "online") words += ` ${t("conn.waiting", { count: waiting })}`;
+    if (text.textContent !== words) text.textContent = words;
+  };
+  conn.on("status", render).on("outbox", render);
+  render();
+}
+
+/** 75000 → "1:15"; an hour or more → "1:02:03". */
+export function clock(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/**
+ * The countdown in #timer / #timer-value. The server's `remaining_ms` is counted down on
+ * this device's own clock from the moment it arrived, so a wrong phone clock does no harm.
+ */
+export class Countdown {
+  constructor() {
+    this.box = $("timer");
+    this.value = $("timer-value");
+    this.key = "";
+    this.deadline = 0;
+    this.running = false;
+    this.doneAnnounced = false;
+    window.setInterval(() => this.tick(), 250);
+  }
+
+  /** @param {{running: boolean, ends_at: number|null, remaining_ms: number|null}} timer */
+  update(timer) {
+    if (!this.box) return;
+    const key = JSON.stringify(timer || null);
+    if (key === this.key) return;
+    this.key = key;
+    const remaining = timer?.remaining_ms;
+    if (timer?.running && remaining != null) {
+      this.running = true;
+      this.deadline = Date.now() + remaining;
+      this.doneAnnounced = false;
+      this.box.hidden = false;
+      this.box.dataset.state = "running";
+      announce(t("timer.started", { time: clock(remaining) }));
+    } else if (remaining != null) {
+      this.running = false;
+      this.box.hidden = false;
+      this.box.dataset.state = "paused";
+      this.value.textContent = clock(remaining);
+    } else {
+      this.running = false;
+      this.box.hidden = true;
+      this.box.dataset.state = "off";
+    }
+    this.tick();
+  }
+
+  tick() {
+    if (!this.running || !this.value) return;
+    const left = this.deadline - Date.now();
+    const text = clock(left);
+    if (this.value.textContent !== text) this.value.textContent = text;
+    const done = left <= 0;
+    this.box.dataset.state = done ? "done" : left < 60000 ? "ending" : "running";
+    if (done && !this.doneAnnounced) {
+      this.doneAnnounced = true;
+      announce(t("timer.done"));
+    }
+  }
+}
+
+/** The words of a phase: "phase.collect" … */
+export function phaseName(phase) {
+  return t(`phase.${phase}`);
+}
+
+/** Tell once, in the live region, that the phase changed. */
+export function watchPhase(onChange) {
+  let last = null;
+  return (phase) => {
+    if (last !== null && phase !== last) {
+      announce(t("phase.changed", { phase: phaseName(phase) }));
+      onChange?.(phase, last);
+    }
+    last = phase;
+  };
+}
+
+/** The name of a cluster without a title: "Groep 3". */
+export function untitled(n) {
+  return t("cluster.untitled", { n });
+}
+
+/** "Bewoner, Ambtenaar; Ondernemer" → ["Bewoner", "Ambtenaar", "Ondernemer"] (no doubles). */
+export function splitList(text) {
+  return text.split(/[,;\n]/).map((s) => s.trim()).filter(Boolean)
+    .filter((s, i, all) => all.indexOf(s) === i);
+}

@@ -1,0 +1,77 @@
+"""Managing a workshop from the control screen: settings reach the phones, the lock keeps
+newcomers out, erase ends every screen; and the friendly pages for wrong codes and keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens
+from tests.e2e.pages import Control, Phone, Wall
+
+pytestmark = pytest.mark.e2e
+
+
+def test_settings_lock_and_erase(
+    screens: Screens, make_workshop: Callable[..., dict[str, Any]]
+) -> None:
+    created = make_workshop(prompts=["Wat gaat goed?"])
+    control_page = screens.page("control", LAPTOP, allow=("status of 404",))
+    control = Control(control_page).open(created["urls"]["facilitator"])
+    wall = Wall(screens.page("wall", WALL)).open(created["urls"]["projector"])
+    phone = Phone(screens.page("phone", PHONE)).open(created["code"])
+    phone.post("Een idee")
+
+    # Settings: more dots, shorter notes.
+    page = control.page
+    page.fill("#set-votes", "7")
+    page.fill("#set-length", "50")
+    page.click("#settings-form button[type=submit]")
+    expect(page.locator("#settings-status")).to_have_text("De instellingen zijn opgeslagen.")
+    expect(phone.page.locator("#note-count")).to_have_text("Nog 50 tekens over.")
+    control.phase("Stemmen")
+    expect(phone.page.locator("#dots-left")).to_contain_text("nog 7 van de 7")
+
+    # Lock: a new phone cannot join, the ones inside go on.
+    page.check("#lock")
+    newcomer = screens.page("newcomer", PHONE)
+    newcomer.goto(f"/j/{created['code']}")
+    expect(newcomer.locator("#notice")).to_contain_text("geen nieuwe mensen")
+    phone.vote("Een idee", 1)
+    expect(phone.my_dots("Een idee")).to_have_text("1 stip van jou")
+
+    # Erase: every screen learns it at once.
+    page.click("#erase")
+    page.click("#erase-box .btn-danger")
+    expect(page.locator("h1")).to_have_text("De sessie is gewist.")
+    expect(phone.page.locator("#notice")).to_contain_text("gewist")
+    expect(wall.page.locator(".wall-empty")).to_be_visible()
+    response = page.goto(f"/f/{created['id']}")
+    assert response is not None and response.status == 404
+    kept = phone.page.evaluate("Object.keys(localStorage).filter(k => k.includes('participant'))")
+    assert kept == []
+
+
+def test_friendly_pages_for_wrong_codes_and_keys(
+    screens: Screens, make_workshop: Callable[..., dict[str, Any]]
+) -> None:
+    created = make_workshop()
+    page = screens.page("visitor", PHONE, allow=("status of 404", "status of 401"))
+    response = page.goto("/join?code=12 34 5")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Niet gevonden")
+    page.fill("#join-code", created["code"])
+    page.click(".join-form button[type=submit]")
+    expect(page).to_have_url(f"/j/{created['code']}")
+
+    response = page.goto(f"/f/{created['id']}")
+    assert response is not None and response.status == 401
+    response = page.goto(f"/f/{created['id']}?key=wrong")
+    assert response is not None and response.status == 401
+    expect(page.locator("body")).to_contain_text("Deze link klopt niet")
+    response = page.goto(f"/p/{created['id']}?key={created['view_key']}")
+    assert response is not None and response.status == 200
+    assert page.url.endswith(f"/p/{created['id']}")  # the key left the address bar
