@@ -20,7 +20,7 @@ from server.embedded import EmbeddedValkey
 from server.hub import Hub
 from server.ratelimit import Limiter
 from server.report import report_routes
-from server.security import SecurityHeaders
+from server.security import SecurityHeaders, keep_addresses_out_of_logs
 from server.sockets import ws_endpoint
 from server.store import Store
 
@@ -73,4 +73,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.templates = templates
     app.add_middleware(SecurityHeaders)
+    keep_addresses_out_of_logs()
     return app

@@ -225,7 +225,7 @@ async def _staff_page(request: Request, role: str) -> Response:
         target = path + (f"?{urlencode({'lang': lang_query})}" if lang_query else "")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            cookie_name, key, max_age=request.app.state.settings.retention_days * 24 * 3600,
+            cookie_name, key, max_age=int(request.app.state.settings.retention_days * 24 * 3600),
             path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https",
         )
         response.headers["Cache-Control"] = "no-store"

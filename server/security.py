@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,3 +55,29 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class NoClientAddresses(logging.Filter):
+    """uvicorn logs every WebSocket handshake (and, if it is ever switched on, every request)
+    as `<client address> - "<request line>"`, with the query string, which may carry a key.
+    Keep the line, without the address and the query: no IP addresses, no keys in logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(record.msg, str) and record.msg.startswith('%s - "') and (
+            isinstance(args, tuple) and args
+        ):
+            record.args = ("-", *(
+                a.split("?", 1)[0] if isinstance(a, str) and a.startswith("/") else a
+                for a in args[1:]
+            ))
+        return True
+
+
+def keep_addresses_out_of_logs() -> None:
+    """Install NoClientAddresses on uvicorn's loggers (once; after uvicorn set up logging,
+    which it does before it builds the app)."""
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoClientAddresses) for f in logger.filters):
+            logger.addFilter(NoClientAddresses())

@@ -68,7 +68,11 @@ class Session:
         self.lang = "nl"
         self.address = websocket.client.host if websocket.client else None
         self.bucket = TokenBucket(rate=20, burst=60)
-        self.refusals = 0
+        # Frames refused as too fast before the socket is closed: bursts of 200, 20 a second
+        # (a phone that resends its outbox every few seconds drains it and is never closed).
+        # A count reset by every accepted frame would let a steady flood go on for ever: the
+        # bucket lets one frame through every 50 ms.
+        self.patience = TokenBucket(rate=20, burst=200)
 
     async def send(self, data: bytes) -> None:
         await self.ws.send_text(data.decode())
@@ -265,14 +269,12 @@ class Session:
             if raw is None or client.dropped:
                 return
             if not self.bucket.take():
-                self.refusals += 1
-                if self.refusals > 200:
+                if not self.patience.take():
                     await self.refuse(protocol.CLOSE_TOO_MANY, DomainError("too_fast"))
                     return
                 op_id = _op_id_of(raw)
                 client.push(protocol.nack(op_id, "too_fast", self.lang))
                 continue
-            self.refusals = 0
             try:
                 data = protocol.parse_frame(raw)
             except DomainError as err:

@@ -29,7 +29,16 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local function fail(code, params)
   local out = cjson.encode({ok = false, code = code, params = params or {}})
-  if answer_key ~= "" then redis.call('HSET', K_OPS, answer_key, out) end
+  if answer_key ~= "" then
+    -- Keep the answer only while the workshop exists, and let it expire with the rest:
+    -- a refusal is no change, so it must neither create a key without an expiry nor
+    -- bring back a key of an erased or expired workshop.
+    local ttl = redis.call('PTTL', K_META)
+    if ttl ~= -2 then
+      redis.call('HSET', K_OPS, answer_key, out)
+      if ttl > 0 then redis.call('PEXPIRE', K_OPS, ttl) end
+    end
+  end
   return out
 end
 
