@@ -229,12 +229,17 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         note = room["notes"].get(d["note"]["id"])
         if note is None:
             return None
+        out: dict[str, Any] | None = None
         if note_visible(room, note, viewer):
-            return {"note_id": note["id"], "hidden": bool(note["hidden"]),
-                    "note": view_note(room, note, viewer)}
-        if kind == "note_moderated":
-            return {"note_id": note["id"], "hidden": True}
-        return None
+            out = {"note_id": note["id"], "hidden": bool(note["hidden"]),
+                   "note": view_note(room, note, viewer)}
+        elif kind == "note_moderated":
+            out = {"note_id": note["id"], "hidden": True}
+        if out is not None and kind == "note_moderated" and note["id"] in room["totals"]:
+            # A hidden note is no item on the wall: hiding or showing one with dots
+            # changes the results that everyone but the facilitator sees.
+            out["votes"] = view_votes(room, viewer, cache)
+        return out
     if kind == "note_deleted":
         return _refunded(room, d, viewer, cache, {"note_id": d["note_id"]})
     if kind == "cluster_changed":

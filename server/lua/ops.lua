@@ -236,6 +236,10 @@ if op == 'cluster' then
 end
 
 if op == 'uncluster' then
+  -- Every note must exist before any is changed: a refusal changes nothing.
+  for _, nid in ipairs(args.note_ids) do
+    if redis.call('HEXISTS', K_NOTES, nid) == 0 then return fail('no_note') end
+  end
   local assign = {}
   local touched = {}
   for _, nid in ipairs(args.note_ids) do

@@ -281,8 +281,11 @@ export class Board {
     li.classList.toggle("is-hidden", !!note.hidden);
     const parts = [];
     if (note.author?.name) parts.push(note.author.name);
-    if (note.author?.perspective) {
-      parts.push(note.author.perspective === "other" ? t("results.group_other") : note.author.perspective);
+    // The author's group only where the wall shows it too (show_provenance): the control
+    // screen does not pair people with their group either.
+    const group = note.perspective ?? note.author?.perspective;
+    if (this.state.workshop.settings.show_provenance && group) {
+      parts.push(group === "other" ? t("results.group_other") : group);
     }
     if (this.state.prompts.length > 1 && note.cluster_id) {
       const index = this.state.prompts.findIndex((p) => p.id === note.prompt_id);

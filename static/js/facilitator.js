@@ -2,10 +2,10 @@
 import { $, el, replace, announce, readConfig } from "./dom.js";
 import { setCatalogue, t, num } from "./i18n.js";
 import { Connection, OP, PHASES } from "./protocol.js";
-import { overlay, rankingRows, itemTitle } from "./state.js";
-import { barChart } from "./chart.js";
+import { overlay } from "./state.js";
+import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resultRows, OTHER } from "./results.js";
 import { Board } from "./board.js";
-import { bindStatus, Countdown, phaseName, splitList, untitled, watchPhase } from "./ui.js";
+import { bindStatus, Countdown, perspectivesProblem, phaseName, splitList, untitled, watchPhase } from "./ui.js";
 
 const config = readConfig();
 setCatalogue(config.i18n, config.lang);
@@ -100,16 +100,28 @@ function drawPeople(state) {
   const p = state.participants || {};
   const words = t("control.people_count", { online: num(p.online ?? 0), count: p.count ?? 0, total: num(p.count ?? 0) });
   if ($("people-count").textContent !== words) $("people-count").textContent = words;
-  const named = (p.list || []).filter((x) => x.name || x.perspective);
-  const key = JSON.stringify(named);
-  const list = $("people-list");
-  if (list.dataset.key !== key) {
-    list.dataset.key = key;
-    replace(list, ...(named.length ? named.map((x) => el("li", {
-      text: [x.name || t("control.no_name"),
-        x.perspective === "other" ? t("results.group_other") : x.perspective].filter(Boolean).join(" · "),
-    })) : [el("li", { class: "muted", text: t("control.people_none") })]));
+  // Groups as counts only: never who is in which group. A group of fewer than 3 people
+  // comes as "other" from the server, and counts with those who chose no group.
+  const perspectives = state.workshop.settings.perspectives || [];
+  const groups = $("people-groups");
+  groups.hidden = !perspectives.length;
+  if (perspectives.length) {
+    const counts = new Map();
+    for (const x of p.list || []) {
+      const g = x.perspective && x.perspective !== OTHER ? x.perspective : OTHER;
+      counts.set(g, (counts.get(g) || 0) + 1);
+    }
+    const named = [...perspectives.filter((g) => counts.has(g)),
+      ...[...counts.keys()].filter((g) => g !== OTHER && !perspectives.includes(g))];
+    const parts = named.map((g) => `${g} ${num(counts.get(g))}`);
+    if (counts.has(OTHER)) parts.push(`${t("control.people_other")} ${num(counts.get(OTHER))}`);
+    const text = `${t("control.people_groups")} ${parts.length ? parts.join(" · ") : t("control.people_groups_none")}`;
+    if (groups.textContent !== text) groups.textContent = text;
   }
+  const named = (p.list || []).filter((x) => x.name).map((x) => x.name).sort((a, b) => a.localeCompare(b));
+  const list = $("people-list");
+  redraw(list, named, () => (named.length ? named.map((name) => el("li", { text: name }))
+    : [el("li", { class: "muted", text: t("control.people_none") })]));
 }
 
 function drawResults(state) {
@@ -120,20 +132,26 @@ function drawResults(state) {
   const v = state.votes || {};
   const words = t("control.vote_progress", { count: v.voters ?? 0, voters: num(v.voters ?? 0), total: num(state.participants?.count ?? 0) });
   if ($("vote-progress").textContent !== words) $("vote-progress").textContent = words;
-  const rows = rankingRows(state, untitled);
-  const key = JSON.stringify([rows, v.by_perspective, state.workshop.settings.show_groups_on_wall]);
-  if (section.dataset.key === key) return;
-  section.dataset.key = key;
-  replace($("chart"), rows.length
-    ? barChart(rows, { fontSize: 22, maxLabel: 70,
-      groups: state.workshop.settings.show_groups_on_wall ? v.by_perspective : null })
-    : el("p", { class: "muted", text: t("results.empty") }));
-  const title = (id) => itemTitle(state, id, untitled);
-  replace($("common-ground"), ...(v.common_ground || []).filter((id) => title(id) !== null)
-    .map((id) => el("li", { text: title(id) })));
-  const divided = (v.divided || []).filter((id) => title(id) !== null);
-  replace($("divided"), ...divided.map((id) => el("li", { text: title(id) })));
-  $("divided-none").hidden = divided.length > 0;
+  // The facilitator sees the dots per group of every item; the wall only where chosen.
+  const groups = groupsOf(state).length > 0;
+  const rows = resultRows(state, untitled);
+  redraw($("results-legend"), [groups, v.by_perspective], () => (groups ? legend(state) : []));
+  redraw($("chart"), rows, () => (rows.length ? resultList(rows, { groups, divided: true, id: "ranking" })
+    : el("p", { class: "muted", text: t("results.empty") })));
+  const cg = hasCommonGround(state) && rows.length > 0;
+  $("cg-none").hidden = cg || !rows.length || !(state.workshop.settings.perspectives || []).length;
+  $("cg-none").textContent = t("results.common_ground_none");
+  const cgRows = cg ? resultRows(state, untitled, v.common_ground || []) : [];
+  redraw($("common-ground"), cgRows, () => (cg ? resultList(cgRows, { groups: true, bars: false, divided: false, totals: false, other: false, id: "common-ground-list" }) : []));
+  const divided = rows.some((r) => r.divided);
+  const wallGroups = !!state.workshop.settings.show_groups_on_wall;
+  redraw($("results-key"), [divided, groups, wallGroups, v.by_perspective && OTHER in v.by_perspective], () => [
+    divided ? el("p", { class: "hint" }, el("span", { class: "badge divided", text: t("results.divided") }),
+      ` ${t("results.divided_hint")}`) : null,
+    groups ? el("p", { class: "hint", text: t("results.share_hint") }) : null,
+    groups && OTHER in (v.by_perspective || {}) ? el("p", { class: "hint", text: t("results.other_hint", { other: groupLabel(OTHER) }) }) : null,
+    groups ? el("p", { class: "hint", text: t(wallGroups ? "control.wall_groups_on" : "control.wall_groups_off") }) : null,
+  ].filter(Boolean));
 }
 
 // ------------------------------------------------------------------ settings
@@ -163,6 +181,16 @@ form.addEventListener("submit", (event) => {
     if (value !== current[name]) changed[name] = value;
   }
   const perspectives = splitList(form.elements.perspectives.value);
+  const problem = perspectivesProblem(perspectives);
+  const field = form.elements.perspectives;
+  $("settings-status").classList.toggle("warn", !!problem);
+  if (problem) {
+    field.setAttribute("aria-invalid", "true");
+    $("settings-status").textContent = problem;
+    field.focus();
+    return;
+  }
+  field.removeAttribute("aria-invalid");
   if (JSON.stringify(perspectives) !== JSON.stringify(current.perspectives || [])) changed.perspectives = perspectives;
   if (form.elements.language.value !== current.language) changed.language = form.elements.language.value;
   settingsDirty = false;
@@ -228,6 +256,61 @@ $("erase").addEventListener("click", () => {
     yes.disabled = false;
   });
 });
+
+// New secret links: ask first, then POST with the cookie; the answer holds the new keys.
+// The old links (and the wall that was opened with one) stop working at once. Going to
+// the new control link swaps this browser's cookie; the new links are kept here to copy.
+const rotatedKey = `samenspel:rotated:${config.workshop}`;
+$("rotate").addEventListener("click", () => {
+  const box = $("rotate-box");
+  const yes = el("button", { type: "button", class: "btn btn-primary", id: "rotate-yes", text: t("control.rotate_yes") });
+  const no = el("button", { type: "button", class: "btn", id: "rotate-no", text: t("action.no") });
+  const first = box.firstElementChild;
+  const ask = el("div", { class: "confirm-box" },
+    el("p", { class: "confirm-text", role: "alert", text: t("control.rotate_confirm") }),
+    el("div", { class: "row" }, yes, no));
+  first.hidden = true;
+  box.append(ask);
+  yes.focus();
+  no.addEventListener("click", () => {
+    ask.remove();
+    first.hidden = false;
+    first.focus();
+  });
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    no.disabled = true;
+    const response = await fetch(`${config.api}/keys`, { method: "POST", credentials: "same-origin" })
+      .catch(() => null);
+    const body = response ? await response.json().catch(() => null) : null;
+    if (response && response.ok && body?.urls?.facilitator) {
+      const abs = (url) => new URL(url, location.href).href;
+      try {
+        localStorage.setItem(`samenspel:links:${config.workshop}`,
+          JSON.stringify({ facilitator: abs(body.urls.facilitator), projector: abs(body.urls.projector) }));
+        sessionStorage.setItem(rotatedKey, "1");
+      } catch { /* the links are also in the address bar's history; keeping them is a help */ }
+      conn.stop(); // the server closes this socket now: no "wrong key" message meanwhile
+      location.assign(body.urls.facilitator);
+      return;
+    }
+    showNotice(body?.error?.message || t("error.generic"));
+    yes.disabled = false;
+    no.disabled = false;
+  });
+});
+
+/** Right after new links were made: say what changed, and where the new links are. */
+function announceRotated() {
+  let rotated = null;
+  try {
+    rotated = sessionStorage.getItem(rotatedKey);
+    sessionStorage.removeItem(rotatedKey);
+  } catch { rotated = null; }
+  if (!rotated) return;
+  replace($("info"), el("p", { text: t("control.rotated") }),
+    el("p", {}, el("a", { href: "#saved-links", text: t("control.rotated_link") })));
+}
 
 // Links kept by the landing page right after creating the workshop (this browser only).
 function drawSavedLinks() {
@@ -296,9 +379,11 @@ conn.on("nack", (entry, error) => {
 });
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));
 conn.on("fatal", (code, error) => {
-  showNotice(code === 4410 ? t("control.erased") : error?.message || t("error.generic"));
+  const words = { 4410: t("control.erased"), 4401: t("control.key_changed") }[code];
+  showNotice(words || error?.message || t("error.generic"));
 });
 
 drawSavedLinks();
+announceRotated();
 bindStatus(conn);
 conn.start();

@@ -1,7 +1,7 @@
 // The landing page: start a workshop (POST /api/workshops), then show the links to keep.
 import { $, el, announce, readConfig } from "./dom.js";
 import { setCatalogue, t } from "./i18n.js";
-import { splitList } from "./ui.js";
+import { perspectivesProblem, splitList } from "./ui.js";
 
 const config = readConfig();
 setCatalogue(config.i18n, config.lang);
@@ -68,6 +68,9 @@ form.addEventListener("submit", async (event) => {
   if (!prompts.length) return fail(t("landing.need_prompt"), promptInputs()[0]);
   const votes = Number($("votes").value);
   if (!(Number.isInteger(votes) && votes >= 1 && votes <= 100)) return fail(t("landing.bad_votes"), $("votes"));
+  const perspectives = splitList($("perspectives").value);
+  const problem = perspectivesProblem(perspectives);
+  if (problem) return fail(problem, $("perspectives"));
   const body = {
     title,
     prompts,
@@ -75,7 +78,7 @@ form.addEventListener("submit", async (event) => {
       votes_per_participant: votes,
       max_votes_per_item: Math.min(3, votes),
       anonymous: $("anonymous").checked,
-      perspectives: splitList($("perspectives").value),
+      perspectives,
       language: config.lang,
     },
   };

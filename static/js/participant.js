@@ -2,9 +2,8 @@
 import { $, el, replace, syncList, announce, readConfig } from "./dom.js";
 import { setCatalogue, t, num } from "./i18n.js";
 import { Connection, OP } from "./protocol.js";
-import {
-  dotsLeft, myDots, myNotes, notesByPrompt, rankingRows, voteItems,
-} from "./state.js";
+import { dotsLeft, myDots, myNotes, notesByPrompt, voteItems } from "./state.js";
+import { groupsLine, resultRows } from "./results.js";
 import { bindStatus, Countdown, phaseName, untitled, watchPhase } from "./ui.js";
 
 const config = readConfig();
@@ -287,7 +286,7 @@ function vote(itemId, delta) {
 }
 
 function drawResults(state) {
-  const rows = rankingRows(state, untitled);
+  const rows = resultRows(state, untitled);
   $("results-empty").hidden = rows.length > 0;
   const max = Math.max(1, ...rows.map((r) => r.total));
   const mine = state.votes?.mine || {};
@@ -298,8 +297,10 @@ function drawResults(state) {
       el("span", { class: "rank-title", text: row.title }),
       el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
       el("span", { class: "rank-total", text: t("results.dots", { count: row.total, n: num(row.total) }) }),
-      row.divided ? el("span", { class: "badge divided", text: t("results.divided") }) : null,
-      mine[row.id] ? el("span", { class: "rank-mine", text: t("results.yours", { count: mine[row.id] }) }) : null);
+      mine[row.id] ? el("span", { class: "rank-mine", text: t("results.yours", { count: mine[row.id] }) }) : null,
+      // "verdeeld" always comes with the numbers per group (docs/results.md).
+      row.divided ? (row.groups.length ? groupsLine(row, true, false)
+        : el("p", { class: "result-groups" }, el("span", { class: "badge divided", text: t("results.divided") }))) : null);
   }));
 }
 

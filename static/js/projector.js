@@ -4,8 +4,8 @@
 import { $, el, replace, syncList, announce, readConfig } from "./dom.js";
 import { setCatalogue, t, num } from "./i18n.js";
 import { Connection } from "./protocol.js";
-import { clusters as orderedClusters, notesByPrompt, notesIn, rankingRows, itemTitle, voteItems } from "./state.js";
-import { barChart } from "./chart.js";
+import { clusters as orderedClusters, notesByPrompt, notesIn, voteItems } from "./state.js";
+import { groupLabel, hasCommonGround, legend, redraw, resultList, resultRows } from "./results.js";
 import { bindStatus, Countdown, phaseName, untitled, watchPhase } from "./ui.js";
 
 const config = readConfig();
@@ -55,27 +55,43 @@ function draw() {
   if (phase === "collect") drawCollect(state);
   else if (phase === "cluster") drawCluster(state);
   else if (phase === "vote") drawVote(state);
-  else if (phase === "results") drawResults(state, $("results-chart"));
+  else if (phase === "results") drawResults(state);
   else if (phase === "closed") drawClosed(state);
   firstDraw = false;
 }
 
+/** Who wrote a note, as the wall may show it: the name (not anonymous), and the author's
+ * group where the facilitator chose so (show_provenance; small groups read "anders"). */
+function byline(note, state) {
+  const name = note.author?.name || "";
+  const group = state.workshop.settings.show_provenance && note.perspective ? groupLabel(note.perspective) : "";
+  return { name, group };
+}
+
+function fillByline(box, by) {
+  const key = JSON.stringify(by);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  replace(box,
+    by.name ? el("span", { class: "by-name", text: by.name }) : null,
+    by.group ? el("span", { class: "group-tag", text: by.group }) : null);
+  box.hidden = !by.name && !by.group;
+}
+
 /** A sticky note; it fades in when it arrives after the first draw. */
 function noteCard(note, state) {
-  const card = el("li", { class: "wall-note" }, el("p", { class: "wall-note-text", text: note.text }));
-  const by = [];
-  if (note.author?.name) by.push(note.author.name);
-  if (state.workshop.settings.show_provenance && note.perspective) {
-    by.push(note.perspective === "other" ? t("results.group_other") : note.perspective);
-  }
-  if (by.length) card.append(el("p", { class: "wall-note-by", text: by.join(" · ") }));
+  const card = el("li", { class: "wall-note" }, el("p", { class: "wall-note-text", text: note.text }),
+    el("p", { class: "wall-note-by" }));
+  fillByline(card.querySelector(".wall-note-by"), byline(note, state));
   if (!firstDraw) card.classList.add("arrive");
   return card;
 }
 
-function updateNoteCard(node, note) {
+/** Text and label follow edits, renamed groups and the provenance setting. */
+function updateNoteCard(node, note, state) {
   const text = node.querySelector(".wall-note-text");
   if (text.textContent !== note.text) text.textContent = note.text;
+  fillByline(node.querySelector(".wall-note-by"), byline(note, state));
 }
 
 /** Smaller notes as a column fills up (steps, so that the wall rarely reflows). */
@@ -104,7 +120,8 @@ function drawCollect(state) {
       const notes = byPrompt.get(p.id) || [];
       const list = node.querySelector(".wall-notes");
       list.dataset.density = density(notes.length, state.prompts.length);
-      const made = syncList(list, notes, (n) => n.id, (n) => noteCard(n, state), updateNoteCard);
+      const made = syncList(list, notes, (n) => n.id, (n) => noteCard(n, state),
+        (card, n) => updateNoteCard(card, n, state));
       if (made.length) requestAnimationFrame(() => followEnd(list));
     });
 }
@@ -125,11 +142,15 @@ function drawCluster(state) {
       const list = node.querySelector(".cluster-notes");
       syncList(list, g.notes, (n) => n.id,
         (n) => {
-          const li = el("li", { class: "cluster-note", text: n.text });
+          const li = el("li", { class: "cluster-note" },
+            el("span", { class: "cluster-note-text" }), el("span", { class: "wall-note-by" }));
           if (!firstDraw) li.classList.add("arrive");
           return li;
         },
-        (li, n) => setText(li, n.text));
+        (li, n) => {
+          setText(li.querySelector(".cluster-note-text"), n.text);
+          fillByline(li.querySelector(".wall-note-by"), byline(n, state));
+        });
     });
 }
 
@@ -151,42 +172,88 @@ function drawVote(state) {
   }
 }
 
-function drawChart(box, state) {
-  const rows = rankingRows(state, untitled);
-  const key = JSON.stringify([rows, state.workshop.settings.show_groups_on_wall && state.votes.by_perspective]);
-  if (box.dataset.key === key) return;
-  box.dataset.key = key;
-  replace(box, rows.length
-    ? barChart(rows, { fontSize: 34, maxLabel: 52, limit: 8,
-      groups: state.workshop.settings.show_groups_on_wall ? state.votes.by_perspective : null })
-    : el("p", { class: "wall-empty", text: t("results.empty") }));
+/** The most the wall shows of a ranking; fewer where they do not fit (see fit()). */
+const WALL_LIMIT = 8;
+const CG_LIMIT = 5;
+
+function drawChart(box, state, opts = {}) {
+  const groups = !!state.workshop.settings.show_groups_on_wall;
+  const rows = resultRows(state, untitled);
+  const changed = redraw(box, [rows, groups, opts.limit], () => (rows.length
+    ? resultList(rows.slice(0, opts.limit ?? WALL_LIMIT), { groups, divided: true })
+    : el("p", { class: "wall-empty", text: t("results.empty") })));
+  if (changed) fit(box, rows.length);
 }
 
-function drawResults(state, box) {
-  drawChart(box, state);
-  // Common ground (support across groups) only means something where there are groups.
-  const titles = (state.votes?.common_ground || []).slice(0, 5)
-    .map((id) => itemTitle(state, id, untitled)).filter((x) => x !== null);
-  $("common-ground-box").hidden = !titles.length || !(state.workshop.settings.perspectives || []).length;
-  const list = $("common-ground");
-  const key = JSON.stringify(titles);
-  if (list.dataset.key !== key) {
-    list.dataset.key = key;
-    replace(list, ...titles.map((title) => el("li", { text: title })));
+/**
+ * Drop the last items of a ranking until it fits its box (long titles wrap), and say how
+ * many are left out. Never fewer than three.
+ */
+function fit(box, total) {
+  const list = box.querySelector(".result-list");
+  if (!list) return;
+  box.querySelector(".results-more")?.remove();
+  const items = () => list.querySelectorAll(":scope > li");
+  while (box.scrollHeight > box.clientHeight + 1 && items().length > 3) {
+    items()[items().length - 1].remove();
+  }
+  const left = total - items().length;
+  if (left > 0) {
+    box.append(el("p", { class: "results-more", text: t("results.more", { count: left }) }));
+    while (box.scrollHeight > box.clientHeight + 1 && items().length > 3) {
+      items()[items().length - 1].remove();
+      box.querySelector(".results-more").textContent = t("results.more", { count: total - items().length });
+    }
+  }
+}
+
+function drawResults(state) {
+  const settings = state.workshop.settings;
+  const groups = !!settings.show_groups_on_wall;
+  const v = state.votes || {};
+  const cg = hasCommonGround(state) && (v.ranking || []).length > 0;
+  $("common-ground-box").hidden = !cg;
+  $("view-results").classList.toggle("with-cg", cg);
+  redraw($("results-legend"), [groups, v.by_perspective],
+    () => (groups && Object.keys(v.by_perspective || {}).length ? legend(state) : []));
+  // The key under the ranking: what "verdeeld" and the numbers in brackets mean (drawn
+  // first: the ranking is fitted into the room that is left).
+  const divided = (v.divided || []).length > 0;
+  const figures = divided || (groups && Object.keys(v.by_perspective || {}).length > 0);
+  const key = $("results-key");
+  key.hidden = !figures;
+  redraw(key, [divided, figures, state.workshop.settings.language], () => [
+    divided ? el("span", { class: "key-part" }, el("span", { class: "badge divided", text: t("results.divided") }),
+      ` ${t("results.divided_hint")}`) : null,
+    figures ? el("span", { class: "key-part", text: t("results.share_hint") }) : null,
+  ].filter(Boolean));
+  drawChart($("results-chart"), state, { limit: WALL_LIMIT });
+  if (cg) {
+    const rows = resultRows(state, untitled, v.common_ground || []);
+    const box = $("common-ground");
+    if (redraw(box, [rows, groups], () => resultList(rows.slice(0, CG_LIMIT), { groups, bars: false, divided: false, totals: false, other: false }))) {
+      fit(box, rows.length);
+    }
   }
 }
 
 function drawClosed(state) {
   const view = $("view-closed");
-  let box = view.querySelector(".chart");
+  let box = view.querySelector(".results-fit");
   if (state.votes?.ranking?.length) {
     if (!box) {
-      box = el("div", { class: "chart" });
+      box = el("div", { class: "results-fit" });
       view.append(box);
     }
     drawChart(box, state);
   }
 }
+
+// A resized window (the beamer's resolution changed): fit the rankings again.
+window.addEventListener("resize", () => {
+  for (const box of document.querySelectorAll(".results-fit")) delete /** @type {HTMLElement} */ (box).dataset.key;
+  render();
+});
 
 conn.on("state", (state, info) => {
   if (info.events) {
@@ -204,8 +271,9 @@ conn.on("state", (state, info) => {
   }
   render();
 });
-conn.on("fatal", () => {
-  replace($("stage"), el("p", { class: "wall-empty", text: t("wall.gone") }));
+conn.on("fatal", (code) => {
+  // 4401: the facilitator made new links; this wall needs the new one.
+  replace($("stage"), el("p", { class: "wall-empty", role: "alert", text: t(code === 4401 ? "wall.key_changed" : "wall.gone") }));
 });
 
 bindStatus(conn);

@@ -40,7 +40,9 @@ export const CLOSE = Object.freeze({
 });
 
 // Nacks that mean "not now" rather than "no": the op stays in the outbox and is sent again.
-const RETRY_CODES = new Set(["try_again", "too_fast"]);
+export const RETRY_CODES = new Set(["try_again", "too_fast"]);
+/** How long a "not now" op waits before it is sent again. */
+export const RETRY_MS = 3000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const HELLO_WAIT_MS = 12000;   // no welcome by then: try again
@@ -82,7 +84,7 @@ function writeStorage(key, value) {
 /**
  * One live connection to a workshop. Events: "status" (Status), "state" (state, info),
  * "ack" (entry, result), "nack" (entry, error), "outbox" (entries), "fatal" (code, error),
- * "error" (error).
+ * "error" (error), "delay" (how many ops wait after a `try_again` nack; error or null).
  */
 export class Connection {
   /**
@@ -120,6 +122,9 @@ export class Connection {
     this.holdTimer = 0;
     /** @type {Map<string, number>} op_id → when it was sent on the current socket */
     this.inflight = new Map();
+    /** @type {Set<string>} ops the store could not take just now (`try_again`): they wait
+     * in the outbox and are sent again; the screens say so, calmly ("delay" event). */
+    this.delayed = new Set();
     /** @type {Map<string, Function[]>} */
     this.handlers = new Map();
   }
@@ -298,11 +303,16 @@ export class Connection {
     const entry = this.outbox[index];
     if (!ok && RETRY_CODES.has(msg.error?.code)) {
       // Not now: keep it, and send it again in a moment.
+      if (msg.error.code === "try_again" && !this.delayed.has(opId)) {
+        this.delayed.add(opId);
+        this.emit("delay", this.delayed.size, msg.error);
+      }
       window.setTimeout(() => {
-        if (this.ready && this.outbox.includes(entry)) this.transmit(entry);
-      }, 3000);
+        if (this.ready && this.outbox.includes(entry) && !this.inflight.has(entry.op_id)) this.transmit(entry);
+      }, RETRY_MS);
       return;
     }
+    if (this.delayed.delete(opId)) this.emit("delay", this.delayed.size, null);
     this.outbox.splice(index, 1);
     this.save();
     this.emit("outbox", this.outbox);
@@ -481,6 +491,10 @@ export class Connection {
     this.forgotten = true;
     this.state = null;
     this.outbox = [];
+    if (this.delayed.size) {
+      this.delayed.clear();
+      this.emit("delay", 0, null);
+    }
     writeStorage(this.opts.storageKey, null);
   }
 

@@ -89,6 +89,7 @@ function applyOne(s, kind, d) {
     case "note_moderated":
       if (d.note) upsertNote(s, d.note);
       else removeNote(s, d.note_id);
+      replaceVotes(s, d.votes); // a note with dots was hidden or shown: the results change
       break;
     case "note_deleted":
       removeNote(s, d.note_id);
@@ -225,16 +226,6 @@ export function dotsUsed(state) {
 
 export function dotsLeft(state) {
   return Math.max(0, (state.workshop.settings.votes_per_participant || 0) - dotsUsed(state));
-}
-
-/** The ranking as rows for a chart: [{id, title, total, divided}] (titles that exist). */
-export function rankingRows(state, untitled) {
-  const v = state.votes || {};
-  const divided = new Set(v.divided || []);
-  return (v.ranking || [])
-    .map((id) => ({ id, title: itemTitle(state, id, untitled), total: v.totals?.[id] || 0,
-      divided: divided.has(id) }))
-    .filter((row) => row.title !== null);
 }
 
 /**

@@ -12,12 +12,15 @@ export function bindStatus(conn) {
   if (!box || !text) return;
   const render = () => {
     const waiting = conn.outbox.length;
-    box.dataset.state = conn.status;
-    let words = t(`conn.${conn.status}`);
+    // Online, but the store could not take an op just now (`try_again`): it waits in the
+    // outbox and goes again by itself. Say so calmly; nothing is lost.
+    const delayed = conn.status === "online" && conn.delayed.size > 0;
+    box.dataset.state = delayed ? "waiting" : conn.status;
+    let words = delayed ? t("conn.try_again") : t(`conn.${conn.status}`);
     if (waiting && conn.status !== "online") words += ` ${t("conn.waiting", { count: waiting })}`;
     if (text.textContent !== words) text.textContent = words;
   };
-  conn.on("status", render).on("outbox", render);
+  conn.on("status", render).on("outbox", render).on("delay", render);
   render();
 }
 
@@ -112,4 +115,22 @@ export function untitled(n) {
 export function splitList(text) {
   return text.split(/[,;\n]/).map((s) => s.trim()).filter(Boolean)
     .filter((s, i, all) => all.indexOf(s) === i);
+}
+
+/** As server/rules.py: at most 8 groups, each at most 40 characters. */
+export const MAX_PERSPECTIVES = 8;
+export const MAX_PERSPECTIVE = 40;
+
+/**
+ * What is wrong with a list of groups, in plain words (or "" when nothing is). "anders" and
+ * "other" are the name of the mixed group of small groups, so they cannot be a group.
+ * @param {string[]} names
+ */
+export function perspectivesProblem(names) {
+  if (names.length > MAX_PERSPECTIVES) return t("perspectives.too_many", { max: MAX_PERSPECTIVES });
+  if (names.some((n) => Array.from(n).length > MAX_PERSPECTIVE)) return t("perspectives.too_long", { max: MAX_PERSPECTIVE });
+  const reserved = ["other", "anders", t("results.group_other").toLowerCase()];
+  const bad = names.find((n) => reserved.includes(n.toLowerCase()));
+  if (bad) return t("perspectives.reserved", { name: bad });
+  return "";
 }

@@ -221,6 +221,9 @@ class Wall:
         return self.page.locator(".wall-note-text").all_text_contents()
 
     def chart_labels(self) -> list[str]:
-        """The ranked titles in the results chart (the tspan after the rank number)."""
-        labels = self.page.locator("#results-chart .chart-label tspan:nth-child(2)")
-        return labels.all_text_contents()
+        """The ranked titles in the results ranking ("Meeste stippen")."""
+        return self.page.locator("#results-chart .result-title").all_text_contents()
+
+    def common_ground(self) -> list[str]:
+        """The titles in the common-ground ranking beside it."""
+        return self.page.locator("#common-ground .result-title").all_text_contents()

@@ -68,6 +68,6 @@ def test_every_screen_in_every_phase(
         assert_accessible(page, f"{name} vote")
 
     control.phase("Uitslag")
-    expect(wall.page.locator("#results-chart svg")).to_be_visible()
+    expect(wall.page.locator("#results-chart .result-list")).to_be_visible()
     for name, page in screens_now:
         assert_accessible(page, f"{name} results")

@@ -74,8 +74,11 @@ def test_phone_by_keyboard_only(
     tab_to(page, "#profile-form button[type=submit]")
     kb.press("Enter")
     expect(page.locator("#profile-saved")).to_have_text("Opgeslagen.")
-    # A group of fewer than 3 people shows as "anders" (other), even to the facilitator.
-    expect(control.note("Meer licht op het plein")).to_contain_text("Sam · anders")
+    # Groups show as counts only, never who is in which one; a group of fewer than 3
+    # people counts as "anders" (other), even for the facilitator.
+    expect(control.page.locator("#people-groups")).to_have_text(
+        "Per groep: anders of geen groep 1")
+    expect(control.note("Meer licht op het plein").locator(".fnote-meta")).to_have_text("Sam")
 
     # Dots: plus twice, minus once.
     control.phase("Stemmen")

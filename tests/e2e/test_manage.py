@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens
-from tests.e2e.pages import Control, Phone, Wall
+from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens, shot
+from tests.e2e.pages import Control, Phone, Wall, online
 
 pytestmark = pytest.mark.e2e
 
@@ -75,3 +75,56 @@ def test_friendly_pages_for_wrong_codes_and_keys(
     response = page.goto(f"/p/{created['id']}?key={created['view_key']}")
     assert response is not None and response.status == 200
     assert page.url.endswith(f"/p/{created['id']}")  # the key left the address bar
+
+
+def test_new_secret_links(screens: Screens, make_workshop: Callable[..., dict[str, Any]]) -> None:
+    """"Nieuwe links maken": asked first; then the old links stop working (the wall opened
+    with one says to reopen it), the control screen goes on with the new cookie and shows
+    the new links; phones are not touched."""
+    created = make_workshop(prompts=["Wat gaat goed?"])
+    control = Control(screens.page("control", LAPTOP)).open(created["urls"]["facilitator"])
+    wall = Wall(screens.page("wall", WALL)).open(created["urls"]["projector"])
+    phone = Phone(screens.page("phone", PHONE)).open(created["code"])
+    page = control.page
+    second = page.context.new_page()  # the control screen in a second tab
+    screens.watch("control tab 2", second)
+    Control(second).open(f"/f/{created['id']}")
+
+    page.click("#rotate")
+    confirm = page.locator("#rotate-box .confirm-text")
+    expect(confirm).to_contain_text("De oude links werken dan meteen niet meer.")
+    expect(confirm).to_contain_text("open het daarna opnieuw met de nieuwe link")
+    page.click("#rotate-no")  # changed my mind: nothing happens
+    expect(page.locator("#rotate")).to_be_focused()
+    expect(wall.page.locator("#conn")).to_have_attribute("data-state", "online")
+
+    page.click("#rotate")
+    page.click("#rotate-yes")
+    expect(page.locator("#info")).to_contain_text("Er zijn nieuwe geheime links.")
+    online(page)
+    assert "key=" not in page.url
+    new_control = page.input_value("#saved-facilitator")
+    new_wall = page.input_value("#saved-projector")
+    assert created["facilitator_key"] not in new_control and "key=" in new_control
+    assert created["view_key"] not in new_wall and "key=" in new_wall
+    shot(page, "control-new-links")
+
+    # The second tab (old cookie) and the wall opened with the old link stop, and say what
+    # to do.
+    expect(second.locator("#notice")).to_have_text(
+        "Deze link van de bediening werkt niet meer: er zijn nieuwe links gemaakt. Open de "
+        "bediening met de nieuwe link.")
+    expect(wall.page.locator(".wall-empty")).to_have_text(
+        "Dit scherm heeft een nieuwe link nodig. Open het grote scherm opnieuw met de nieuwe "
+        "link uit de bediening.")
+    # The old links no longer open anything; the new wall link does.
+    visitor = screens.page("visitor", WALL, allow=("status of 401",))
+    for old in (created["urls"]["facilitator"], created["urls"]["projector"]):
+        response = visitor.goto(old)
+        assert response is not None and response.status == 401
+    Wall(visitor).open(new_wall)
+
+    # Phones go on; the control screen (new cookie) and the new wall see their notes.
+    phone.post("Na de nieuwe links")
+    expect(control.note("Na de nieuwe links")).to_be_visible()
+    expect(Wall(visitor).note("Na de nieuwe links")).to_be_visible()

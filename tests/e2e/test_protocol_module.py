@@ -100,3 +100,76 @@ def test_apply_events_follows_the_protocol(screens: Screens) -> None:
     assert s["notes"][1]["author"]["name"] == "Ada"
     assert s["notes"][0]["author"]["name"] == "Sam" and s["me"]["name"] == "Sam"
     assert s["participants"]["count"] == 3
+
+    # Hiding a note with dots changes the results: `votes` comes along and replaces them.
+    votes = {"totals": {"n3": 2}, "voters": 1, "by_perspective": {}, "ranking": ["n3"],
+             "common_ground": ["n3"], "divided": []}
+    s = page.evaluate(run, [s, [
+        {"seq": 13, "kind": "note_moderated", "data": {"note_id": "n1", "hidden": True,
+                                                        "votes": votes}},
+    ]])
+    assert [n["id"] for n in s["notes"]] == ["n3"]
+    assert s["votes"]["ranking"] == ["n3"] and s["votes"]["totals"] == {"n3": 2}
+    assert s["votes"]["mine"] == {}
+
+
+def test_try_again_keeps_the_op_and_sends_it_again(screens: Screens) -> None:
+    """A `try_again` nack (the store is briefly unreachable) keeps the op in the outbox, also
+    in storage, says so ("delay"), and sends the same op again; any other nack drops it."""
+    page = screens.page("landing", LAPTOP)
+    page.goto("/")
+    out = page.evaluate("""async (state) => {
+        const m = await import("/static/js/protocol.js");
+        const sent = [];
+        class FakeSocket {
+            static OPEN = 1;
+            constructor() {
+                this.readyState = 1;
+                FakeSocket.last = this;
+                setTimeout(() => this.onopen && this.onopen(), 0);
+            }
+            send(data) { sent.push(JSON.parse(data)); }
+            close() { this.readyState = 3; }
+        }
+        const real = window.WebSocket;
+        window.WebSocket = FakeSocket;
+        const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+        const conn = new m.Connection({role: "facilitator", workshop: "w", key: "k",
+                                       storageKey: "test:retry", url: "ws://fake/ws"});
+        try {
+            const delays = [];
+            const nacks = [];
+            conn.on("delay", (n) => delays.push(n));
+            conn.on("nack", (entry, error) => nacks.push(error.code));
+            conn.start();
+            await wait(30);
+            const ws = FakeSocket.last;
+            const receive = (msg) => ws.onmessage({data: JSON.stringify(msg)});
+            receive({type: "welcome", workshop: "w", you: {role: "facilitator"}, seq: 1, state});
+            const a = conn.send("timer", {action: "pause"});
+            const b = conn.send("timer", {action: "reset"});
+            receive({type: "nack", op_id: a.op_id, error: {code: "try_again", message: "later"}});
+            receive({type: "nack", op_id: b.op_id, error: {code: "wrong_phase", message: "no"}});
+            const kept = conn.outbox.map((e) => e.op_id);
+            const stored = JSON.parse(localStorage.getItem("test:retry")).outbox
+                .map((e) => e.op_id);
+            const delayed = conn.delayed.size;
+            await wait(m.RETRY_MS + 400);
+            const sentA = sent.filter((f) => f.type === "op" && f.op_id === a.op_id).length;
+            receive({type: "ack", op_id: a.op_id, seq: null, result: {}});
+            return {a: a.op_id, kept, stored, delayed, sentA, left: conn.outbox.length,
+                    delayedAfter: conn.delayed.size, delays, nacks,
+                    retry: [...m.RETRY_CODES]};
+        } finally {
+            conn.stop();
+            window.WebSocket = real;
+            localStorage.removeItem("test:retry");
+        }
+    }""", STATE)
+    assert out["kept"] == [out["a"]] and out["stored"] == [out["a"]]
+    assert out["delayed"] == 1
+    assert out["sentA"] == 2  # sent, refused for now, sent again: the same op_id
+    assert out["left"] == 0 and out["delayedAfter"] == 0
+    assert out["delays"] == [1, 0]
+    assert out["nacks"] == ["wrong_phase"]
+    assert "try_again" in out["retry"]

@@ -117,7 +117,7 @@ def test_whole_workshop(screens: Screens) -> None:
     c.vote("Voorzieningen", 1)
     expect(c.my_dots("Samen doen")).to_have_text("2 stippen van jou")
     expect(wall.page.locator("#vote-count")).to_have_text("3 van de 3 mensen hebben gestemd")
-    expect(wall.page.locator("#view-vote svg")).to_have_count(0)
+    expect(wall.page.locator("#view-vote .result")).to_have_count(0)
     expect(control.page.locator("#vote-progress")).to_contain_text("3 van de 3")
     expect(a.page.locator("#vote-progress")).to_have_text("3 van de 3 mensen hebben gestemd")
     shot(a.page, "phone-vote", full_page=True)
@@ -126,12 +126,13 @@ def test_whole_workshop(screens: Screens) -> None:
 
     # --- results: the ranking on the wall, the phones and the control screen
     control.next_phase()
-    expect(wall.page.locator("#results-chart svg")).to_be_visible()
+    expect(wall.page.locator("#results-chart .result-list")).to_be_visible()
     assert wall.chart_labels() == ["Voorzieningen", "Samen doen"]
-    expect(wall.page.locator("#results-chart .chart-value")).to_have_text(["6", "5"])
+    expect(wall.page.locator("#results-chart .result-total")).to_have_text(
+        ["6 stippen", "5 stippen"])
     expect(a.page.locator("#ranking .rank-title")).to_have_text(["Voorzieningen", "Samen doen"])
     expect(a.page.locator("#ranking")).to_contain_text("3 van jou")
-    expect(control.page.locator("#chart svg")).to_be_visible()
+    expect(control.page.locator("#chart .result-list")).to_be_visible()
     shot(a.page, "phone-results", full_page=True)
     shot(control.page, "control-results", full_page=True)
     shot(wall.page, "wall-results")

@@ -44,7 +44,7 @@ def test_html_in_user_text_stays_text(
     control.phase("Stemmen")
     phone.vote(PAYLOAD, 1)
     control.phase("Uitslag")
-    expect(wall.page.locator("#results-chart .chart-label")).to_contain_text(PAYLOAD)
+    expect(wall.page.locator("#results-chart .result-title")).to_contain_text(PAYLOAD)
     expect(phone.page.locator("#ranking .rank-title")).to_have_text(PAYLOAD)
 
     for name, page in screens.pages:

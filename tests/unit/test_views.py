@@ -208,9 +208,14 @@ def test_hiding_a_note_removes_it_from_the_wall() -> None:
     room = make_room()
     room["notes"]["n1"]["hidden"] = True
     e = ev("note_moderated", {"note": room["notes"]["n1"]})
-    assert view_event(room, e, PROJECTOR, {}) == {"note_id": "n1", "hidden": True}
-    assert view_event(room, e, Viewer("participant", P3), {}) == {"note_id": "n1",
-                                                                    "hidden": True}
+    # n1 has a dot: the results without it come along (as hidden totals while collecting).
+    wall = view_event(room, e, PROJECTOR, {})
+    assert wall == {"note_id": "n1", "hidden": True, "votes": view_votes(room, PROJECTOR)}
+    assert view_event(room, e, Viewer("participant", P3), {}) == {
+        "note_id": "n1", "hidden": True, "votes": view_votes(room, Viewer("participant", P3))}
+    room["workshop"]["phase"] = "results"
+    assert "n1" not in view_event(room, e, PROJECTOR, {})["votes"]["totals"]
+    room["workshop"]["phase"] = "collect"
     fac = view_event(room, e, FACILITATOR, {})
     assert fac["note"]["hidden"] is True and fac["note"]["author"]["participant_id"] == P1
     own = view_event(room, e, Viewer("participant", P1), {})
