@@ -30,6 +30,7 @@ from server.views import (
     PROJECTOR,
     VOTES_SUMMARY,
     Viewer,
+    note_visible,
     view_event,
     view_votes,
 )
@@ -101,6 +102,18 @@ def frame(events: list[tuple[int, str, Any]]) -> bytes:
     return orjson.dumps(
         {"type": "events", "events": [{"seq": s, "kind": k, "data": d} for s, k, d in events]}
     )
+
+
+def own_note_authors(room: Room, ev: Event) -> set[str]:
+    """Authors of notes that a cluster event moves but the shared participants' view
+    leaves out (hidden notes; private writing while collecting): each author still
+    sees its own notes, so it gets the event cut for itself."""
+    if ev.kind not in ("cluster_changed", "cluster_deleted"):
+        return set()
+    notes = room["notes"]
+    return {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
+            if nid in notes and notes[nid].get("author_id")
+            and not note_visible(room, notes[nid], PARTICIPANTS)}
 
 
 def coalesce_votes(
@@ -250,6 +263,10 @@ class Hub:
             if oldest is not None and oldest > feed.position + 1:
                 await self._resync(feed)
                 return
+        if feed.participant_votes_pending and any(e.kind != "votes_changed" for e in events):
+            # Phones are about to get later events: a vote progress held back must reach
+            # them first (after them, its older seq could no longer be sent).
+            self._flush_participant_votes(feed, force=True)
         room = feed.room
         clients = list(feed.clients)
         pids = {c.viewer.pid for c in clients if c.viewer.role == "participant"}
@@ -267,8 +284,8 @@ class Hub:
                 proj.append((ev.seq, ev.kind, view_event(room, ev, PROJECTOR, cache)))
             if pids:
                 common.append((ev.seq, ev.kind, view_event(room, ev, PARTICIPANTS, cache)))
-                subject = subject_of(ev)
-                if subject is not None and subject in pids:
+                subjects = own_note_authors(room, ev) | {subject_of(ev) or ""}
+                for subject in subjects & pids:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
                     own.setdefault(subject, {})[len(common) - 1] = data
         if common:
@@ -322,16 +339,20 @@ class Hub:
         if not marks:
             return common
         now = time.monotonic()
-        if now - feed.participant_votes_at >= PARTICIPANT_VOTES_SECONDS:
+        # Hold back only where that saves phones a frame: when the batch has nothing else
+        # for them (else it goes out anyway, and a summary held back would come too late).
+        others = any(d is not None and d is not VOTES_SUMMARY for _, _, d in common)
+        if others or now - feed.participant_votes_at >= PARTICIPANT_VOTES_SECONDS:
             feed.participant_votes_at = now
             feed.participant_votes_pending = 0
             return common
         feed.participant_votes_pending = marks[-1]
         return [(s, k, None if d is VOTES_SUMMARY else d) for s, k, d in common]
 
-    def _flush_participant_votes(self, feed: Feed) -> None:
+    def _flush_participant_votes(self, feed: Feed, force: bool = False) -> None:
         seq = feed.participant_votes_pending
-        if not seq or time.monotonic() - feed.participant_votes_at < PARTICIPANT_VOTES_SECONDS:
+        if not seq or (not force and time.monotonic() - feed.participant_votes_at
+                       < PARTICIPANT_VOTES_SECONDS):
             return
         feed.participant_votes_pending = 0
         feed.participant_votes_at = time.monotonic()

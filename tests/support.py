@@ -321,7 +321,8 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
     for ev in events:
         kind, d = ev["kind"], ev["data"]
         ws = state["workshop"]
-        if kind in ("note_deleted", "cluster_changed", "cluster_deleted") and "votes" in d:
+        if kind in ("note_deleted", "note_moderated", "cluster_changed",
+                    "cluster_deleted") and "votes" in d:
             set_votes(d["votes"])   # dots were given back: fresh results
         if kind in ("note_added", "note_edited", "note_moderated"):
             if d.get("note") is not None:
