@@ -96,3 +96,10 @@ _STARTED_AT = pytest.StashKey[int]()
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[_STARTED_AT] = len(ServerProcess.instances)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps its own event loop running in this
+    thread for as long as the session's browser is open, and the asyncio tests need the
+    thread's loop to themselves. Otherwise the order stays as collected."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))
