@@ -25,6 +25,8 @@ from server.errors import DomainError
 from server.rules import DEFAULT_SETTINGS
 
 STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+POOL_SIZE = 64  # Redis connections per process (one blocks on XREAD, one on pub/sub)
+POOL_WAIT_SECONDS = 5.0  # an op waits this long for a free connection, then `try_again`
 
 
 def new_secret() -> str:
@@ -108,15 +110,20 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str, retention_ms: int, stream_maxlen: int) -> Store:
-        client = aioredis.from_url(
+        # A blocking pool: under a burst (a thousand phones placing dots at once) an op
+        # waits for a free connection instead of failing with "too many connections"
+        # (redis-py's default pool refuses past 100, which phones saw as `try_again`).
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=POOL_SIZE,
+            timeout=POOL_WAIT_SECONDS,
             decode_responses=True,
             health_check_interval=10,
             socket_timeout=10,
             socket_connect_timeout=5,
             retry_on_timeout=False,
         )
-        return cls(client, retention_ms, stream_maxlen)
+        return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen)
 
     async def close(self) -> None:
         await self.redis.aclose()
