@@ -1,0 +1,1 @@
+"""Samenspel's load generator and benchmark suite: `python -m bench.run [--quick]`."""
