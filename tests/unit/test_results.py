@@ -162,3 +162,20 @@ def test_divided_needs_a_real_share() -> None:
     out = results.summary(ballots, parts, GROUPS)
     assert "stray" not in out["divided"]
     assert out["divided"] == []
+
+
+def test_the_worked_example_of_docs_results_md() -> None:
+    """docs/results.md: 8 residents, 3 civil servants, 1 entrepreneur (a group of one)."""
+    parts = {f"b{i}": {"perspective": "Bewoner"} for i in range(8)}
+    parts |= {f"a{i}": {"perspective": "Ambtenaar"} for i in range(3)}
+    parts |= {"o1": {"perspective": "Ondernemer"}}
+    ballots = {f"b{i}": {"A": 3, "B": 1, "X": 1} for i in range(8)}
+    ballots |= {f"a{i}": {"B": 2, "C": 3} for i in range(3)}
+    ballots |= {"o1": {"C": 5}}
+    s = results.summary(ballots, parts, ["Bewoner", "Ambtenaar", "Ondernemer"])
+    assert s["totals"] == {"A": 24, "B": 14, "C": 14, "X": 8}
+    assert s["by_perspective"] == {"Bewoner": {"A": 24, "B": 8, "X": 8},
+                                   "Ambtenaar": {"B": 6, "C": 9}, "other": {"C": 5}}
+    assert s["ranking"] == ["A", "B", "C", "X"]
+    assert s["common_ground"] == ["B", "A", "C", "X"]
+    assert s["divided"] == ["A", "C", "X"]
