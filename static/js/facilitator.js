@@ -1,22 +1,13 @@
 // The control screen (/f/{id}): phases, timer, people, board, settings, results, exports.
-import { $, el, replace, announce, readConfig } from "./dom.js";
-import { setCatalogue, t, num } from "./i18n.js";
-import { Connection, OP, PHASES } from "./protocol.js";
+import { $, el, replace, announce } from "./dom.js";
+import { t, num } from "./i18n.js";
+import { OP, PHASES } from "./protocol.js";
 import { overlay } from "./state.js";
 import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resultRows, OTHER } from "./results.js";
 import { Board } from "./board.js";
-import { bindStatus, Countdown, perspectivesProblem, phaseName, splitList, untitled, watchPhase } from "./ui.js";
+import { bindStatus, Countdown, perspectivesProblem, phaseName, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
-const config = readConfig();
-setCatalogue(config.i18n, config.lang);
-
-const conn = new Connection({
-  role: "facilitator",
-  workshop: config.workshop,
-  key: config.key,
-  lang: config.lang,
-  storageKey: `samenspel:facilitator:${config.workshop}`,
-});
+const { config, conn } = startScreen("facilitator");
 const countdown = new Countdown();
 const board = new Board(conn, showNotice);
 const onPhase = watchPhase();
@@ -34,15 +25,7 @@ function showNotice(text) {
 }
 
 // ----------------------------------------------------------------- rendering
-let queued = false;
-function render() {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    draw();
-  });
-}
+const render = onFrame(() => draw());
 
 function draw() {
   if (!conn.state) return;

@@ -1,20 +1,12 @@
 // The phone (/j/{code}): post notes, own notes, profile, dots, results.
-import { $, el, replace, syncList, announce, readConfig } from "./dom.js";
-import { setCatalogue, t, num } from "./i18n.js";
-import { Connection, OP } from "./protocol.js";
+import { $, el, replace, syncList, announce } from "./dom.js";
+import { t, num } from "./i18n.js";
+import { OP } from "./protocol.js";
 import { dotsLeft, myDots, myNotes, notesByPrompt, voteItems } from "./state.js";
 import { groupsLine, resultRows } from "./results.js";
-import { bindStatus, Countdown, phaseName, untitled, watchPhase } from "./ui.js";
+import { bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
-const config = readConfig();
-setCatalogue(config.i18n, config.lang);
-
-const conn = new Connection({
-  role: "participant",
-  code: config.code,
-  lang: config.lang,
-  storageKey: `samenspel:participant:${config.code}`,
-});
+const { config, conn } = startScreen("participant");
 const countdown = new Countdown();
 const draftKey = `samenspel:draft:${config.code}`;
 const promptKey = `samenspel:prompt:${config.code}`;
@@ -31,15 +23,7 @@ let fatal = false;
 const onPhase = watchPhase();
 
 // ----------------------------------------------------------------- rendering
-let queued = false;
-function render() {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    draw();
-  });
-}
+const render = onFrame(() => draw());
 
 function draw() {
   const state = conn.state;

@@ -1,23 +1,13 @@
 // The wall (/p/{id}): readable from the back of the room, calm, live.
 // collect: the questions, the join code and QR, notes appearing; cluster: clusters forming;
 // vote: how many have voted; results: the ranking as a bar chart.
-import { $, el, replace, syncList, announce, readConfig } from "./dom.js";
-import { setCatalogue, t, num } from "./i18n.js";
-import { Connection } from "./protocol.js";
+import { $, el, replace, syncList, announce } from "./dom.js";
+import { t, num } from "./i18n.js";
 import { clusters as orderedClusters, notesByPrompt, notesIn, voteItems } from "./state.js";
 import { groupLabel, hasCommonGround, legend, redraw, resultList, resultRows } from "./results.js";
-import { bindStatus, Countdown, phaseName, untitled, watchPhase } from "./ui.js";
+import { bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
-const config = readConfig();
-setCatalogue(config.i18n, config.lang);
-
-const conn = new Connection({
-  role: "projector",
-  workshop: config.workshop,
-  key: config.key,
-  lang: config.lang,
-  storageKey: `samenspel:projector:${config.workshop}`,
-});
+const { config, conn } = startScreen("projector");
 const countdown = new Countdown();
 const onPhase = watchPhase();
 const VIEWS = ["collect", "cluster", "vote", "results", "closed"];
@@ -26,15 +16,7 @@ let firstDraw = true;
 let heard = [];
 let heardTimer = 0;
 
-let queued = false;
-function render() {
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    queued = false;
-    draw();
-  });
-}
+const render = onFrame(() => draw());
 
 function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;

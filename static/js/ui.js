@@ -1,6 +1,7 @@
 // Pieces every screen shares: the connection badge, the countdown, the phase names.
-import { $, announce } from "./dom.js";
-import { t } from "./i18n.js";
+import { $, announce, readConfig } from "./dom.js";
+import { setCatalogue, t } from "./i18n.js";
+import { Connection } from "./protocol.js";
 
 /**
  * Show the connection's state in #conn (role=status, so a change is announced).
@@ -133,4 +134,37 @@ export function perspectivesProblem(names) {
   const bad = names.find((n) => reserved.includes(n.toLowerCase()));
   if (bad) return t("perspectives.reserved", { name: bad });
   return "";
+}
+
+/**
+ * A screen's start: its config (with the catalogue of its language) and its connection.
+ * A phone is known by its join code; the staff screens by workshop id and key.
+ * @param {"participant"|"facilitator"|"projector"} role
+ */
+export function startScreen(role) {
+  const config = readConfig();
+  setCatalogue(config.i18n, config.lang);
+  const who = role === "participant"
+    ? { code: config.code }
+    : { workshop: config.workshop, key: config.key };
+  const conn = new Connection({
+    role,
+    ...who,
+    lang: config.lang,
+    storageKey: `samenspel:${role}:${who.code ?? who.workshop}`,
+  });
+  return { config, conn };
+}
+
+/** `draw` at most once per animation frame, however often the returned function runs. */
+export function onFrame(draw) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      draw();
+    });
+  };
 }
