@@ -3,7 +3,8 @@ Redis, no rules and no roles, to show what this machine can do with the same loa
 
 It speaks just enough of the protocol for the load generator: a `hello` gets a
 `welcome` (with a token), an `add_note` op gets an `ack` and the note, as a
-`note_added` event, is broadcast at once to every socket (one frame per note, no
+`note_added` event, is broadcast at once to every socket of the same room (the hello's
+`code`, or `workshop` for the wall and the facilitator; one frame per note, no
 batching); any other op gets an empty ack.
 
     python -m bench.baseline --port 8765
@@ -21,7 +22,7 @@ import orjson
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-CLIENTS: set[ServerConnection] = set()
+ROOMS: dict[str, set[ServerConnection]] = {}
 SEQ = itertools.count(1)
 LAST = 0
 
@@ -36,7 +37,11 @@ async def handler(ws: ServerConnection) -> None:
     you = {"role": hello.get("role"), "participant_id": "p" + token[:8], "token": token}
     await ws.send(orjson.dumps({"type": "welcome", "workshop": "baseline", "you": you,
                                 "seq": LAST, "state": None}).decode())
-    CLIENTS.add(ws)
+    room = str(hello.get("code") or hello.get("workshop") or "")
+    if room.startswith("baseline"):
+        room = room.removeprefix("baseline")
+    clients = ROOMS.setdefault(room, set())
+    clients.add(ws)
     try:
         async for raw in ws:
             msg = orjson.loads(raw)
@@ -55,14 +60,14 @@ async def handler(ws: ServerConnection) -> None:
                         "created_at": int(time.time() * 1000), "author": None}
                 event = {"seq": seq, "kind": "note_added",
                          "data": {"note_id": note_id, "hidden": False, "note": note}}
-                broadcast(CLIENTS, orjson.dumps({"type": "events", "events": [event]}).decode())
+                broadcast(clients, orjson.dumps({"type": "events", "events": [event]}).decode())
             else:
                 await ws.send(orjson.dumps({"type": "ack", "op_id": op_id, "seq": None,
                                             "result": {}}).decode())
     except ConnectionClosed:
         pass
     finally:
-        CLIENTS.discard(ws)
+        clients.discard(ws)
 
 
 async def main(port: int) -> None:

@@ -94,6 +94,7 @@ def brainstorm_rows(app: Runs, base: Runs | None) -> list[list[str]]:
     fig("server CPU max (% of a core)", "server", "cpu_max", unit=" %")
     fig("server RSS peak", "server", "rss_peak_mb", unit=" MB")
     fig("idle memory per connection", "idle_kb_per_conn", digits=1, unit=" KB")
+    fig("server CPU while all sockets idle", "idle_cpu_pct", digits=1, unit=" %")
     fig("Redis CPU mean", "redis_cpu_mean", unit=" %")
     fig("load generator CPU mean (all workers)", "loadgen", "cpu_mean", unit=" %")
     fig("other processes on the machine, CPU mean (noise)", "other_cpu_mean", unit=" %")
@@ -265,8 +266,8 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += [f"## Many rooms: {r0.get('rooms')} rooms × "
                   f"{(r0.get('participants') or 0) // max(1, r0.get('rooms') or 1)} "
                   f"participants, {r0.get('rate')} notes/s in all", "",
-                  f"`{key}` ({runs_note(runs)}); baseline: one room of the same total "
-                  "size (every note to every socket: an upper bound on the work)", ""]
+                  f"`{key}` ({runs_note(runs)}); baseline: the same rooms on the bare "
+                  "broadcast server.", ""]
         lines += table(["figure", "Samenspel", "baseline", "ratio"],
                        brainstorm_rows(runs, base[1] if base else None))
 

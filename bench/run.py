@@ -79,13 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="folder for results.md and results.json")
     args = p.parse_args(argv)
     if args.quick:
-        args.n, args.rate, args.duration = 40, 10.0, 3.0
-        args.vote_n, args.human_spread, args.join_window = 40, 2.0, 2.0
-        args.rooms, args.rooms_duration = "3x10", 3.0
+        args.n, args.rate, args.duration = 40, 10.0, 2.0
+        args.vote_n, args.human_spread, args.join_window = 40, 1.5, 1.5
+        args.rooms, args.rooms_duration = "3x10", 2.0
         args.procs = "2"
         args.workers = min(args.workers, 2)
         args.repeat = 1
         scenarios.IDLE_S = 0.5
+        scenarios.SUMMARY_WAIT_S = 0.7
         if not args.only:
             args.only = "baseline,brainstorm,votes,human,reconnect,join,rooms"
     return args
@@ -152,15 +153,17 @@ def jobs(args: argparse.Namespace) -> list[Job]:
                      "duration": args.rooms_duration}, args.repeat))
         if not args.quick:
             out.append((f"baseline/rooms/{rooms_r}x{rooms_m}", "baseline", 1,
-                        scenarios.brainstorm, {"rooms_n": 1, "size": rooms_r * rooms_m,
+                        scenarios.brainstorm, {"rooms_n": rooms_r, "size": rooms_m,
                                                "rate": args.rate,
                                                "duration": args.rooms_duration}, args.repeat))
     if "scale" in only:
         for n in (int(x) for x in args.scale_sizes.split(",")):
             kw = {"rooms_n": 1, "size": n, "rate": args.rate, "duration": args.scale_duration}
-            out.append((f"scale/baseline/n{n}", "baseline", 1, scenarios.brainstorm, kw, 1))
+            out.append((f"scale/baseline/n{n}", "baseline", 1, scenarios.brainstorm, kw,
+                        args.repeat))
             for k in (int(x) for x in args.scale_procs.split(",")):
-                out.append((f"scale/p{k}/n{n}", "app", k, scenarios.brainstorm, kw, 1))
+                out.append((f"scale/p{k}/n{n}", "app", k, scenarios.brainstorm, kw,
+                            args.repeat))
     return out
 
 

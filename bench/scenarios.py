@@ -22,10 +22,11 @@ import orjson
 import redis
 
 from bench.pool import BenchError, Pool
-from bench.servers import Sampler, ServerSet, rss
+from bench.servers import Sampler, ServerSet, cpu_seconds, rss
 from bench.stats import hist_from_sparse, hist_merge, hist_summary, new_hist, summary
 
 IDLE_S = 2.0  # quiet time after setup, before memory is read (less in --quick)
+SUMMARY_WAIT_S = 2.0  # after a vote storm, for the wall's coalesced summary (less in --quick)
 PROMPTS = ["Wat maakt onze buurt beter?", "Wat moet er als eerste gebeuren?"]
 
 
@@ -83,8 +84,9 @@ def make_room(ctx: Ctx, name: str, n: int, offset: int = 0,
     spread round-robin over the workers and the server processes."""
     urls = ctx.servers.urls()
     w = ctx.pool.size
-    if ctx.baseline:
-        wid, code, fkey, vkey = "baseline", "000000", "k", "k"
+    if ctx.baseline:  # rooms by code: the wall and facilitator say "baseline<code>"
+        code = f"{offset:06d}"
+        wid, fkey, vkey = f"baseline{code}", "k", "k"
     else:
         status, body = http_json("POST", ctx.servers.http(offset) + "/api/workshops", {
             "title": f"bench {name}", "prompts": PROMPTS, "settings": settings or {}})
@@ -196,12 +198,15 @@ def setup_rooms(ctx: Ctx, rooms_n: int, size: int,
     require_open(results, "phones")
     join_s = time.monotonic() - t0
     settled = settle(ctx, [r.name for r in rooms], timeout=60)
+    cpu0, t_idle = cpu_seconds(ctx.servers.pids), time.monotonic()
     time.sleep(IDLE_S)  # idle: let buffers drain and the presence round pass
+    idle_cpu = 100 * (cpu_seconds(ctx.servers.pids) - cpu0) / (time.monotonic() - t_idle)
     rss1 = rss(ctx.servers.pids)
     mem = {
         "rss_before_mb": rss0 / 2**20, "rss_idle_mb": rss1 / 2**20,
         "idle_kb_per_conn": (rss1 - rss0) / 1024 / max(1, len(phones)),
         "setup_join_s": join_s, "setup_joins_per_s": len(phones) / join_s if join_s else None,
+        "idle_cpu_pct": idle_cpu,
         "settled": settled,
     }
     return rooms, mem
@@ -248,16 +253,17 @@ def brainstorm(ctx: Ctx, *, rooms_n: int, size: int, rate: float, duration: floa
         per_room = max(1, round(rate * duration / rooms_n))
         room_rate = rate / rooms_n
         plan: list[list[dict[str, Any]]] = [[] for _ in range(ctx.pool.size)]
-        for room in rooms:
+        slots = rooms_n * ctx.pool.size  # spread every (room, worker) over the period
+        for k, room in enumerate(rooms):
             by_worker = Counter(p["worker"] for p in room.phones)
-            for w, k in by_worker.items():
-                share = k / len(room.phones)
+            for w, mine in by_worker.items():
+                share = mine / len(room.phones)
                 count = round(per_room * share)
                 if count <= 0:
                     continue
                 r = room_rate * share
                 plan[w].append({"room": room.name, "rate": r, "count": count,
-                                "phase": (w / ctx.pool.size) / room_rate})
+                                "phase": ((w * rooms_n + k) / slots) / r})
         start_at = time.time() + 1.0
         groups = {"server": ctx.servers.pids, "loadgen": ctx.pool.pids}
         spies = start_profile(ctx, duration + 1.0)
@@ -393,7 +399,7 @@ def vote_storm(ctx: Ctx, *, size: int, spread: float, dots: int = 5,
             replies = ctx.pool.all("votes", timeout=spread + 120, room=room.name,
                                    items=item_ids, dots=dots, spread=spread,
                                    start_at=start_at)
-            time.sleep(2.0)  # the wall's coalesced summary follows within a tick or two
+            time.sleep(SUMMARY_WAIT_S)  # the wall's summary follows within a tick or two
         stop_profile(spies)
         st = status(ctx)
         fetched = ctx.pool.call(room.fac["worker"], "fetch_welcome",

@@ -184,6 +184,15 @@ def rss(pids: list[int]) -> int:
     return total
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+    return total
+
+
 class Sampler:
     """Samples CPU (percent of one core) and RSS of process groups every `interval`."""
 
