@@ -23,7 +23,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 
 UVICORN_FLAGS = [
-    "--ws", "websockets", "--ws-max-size", "16384", "--ws-per-message-deflate", "false",
+    "--ws", "websockets-sansio", "--ws-max-size", "16384", "--ws-per-message-deflate", "false",
     "--no-access-log", "--loop", "uvloop", "--http", "httptools",
 ]
 

@@ -37,7 +37,7 @@ def main() -> int:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            ws="websockets",
+            ws="websockets-sansio",
             ws_max_size=16 * 1024,
             ws_per_message_deflate=False,
             proxy_headers=True,

@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings = dataclasses.replace(settings, redis_url=valkey.url)
         assert settings.redis_url is not None
         store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen)
-        hub = Hub(store, settings.tick_seconds, settings.send_queue_max)
+        hub = Hub(store, settings.tick_seconds, settings.send_queue_max,
+                  settings.phone_window_per_socket)
         app.state.settings = settings
         app.state.store = store
         app.state.hub = hub

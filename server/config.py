@@ -27,6 +27,9 @@ class Settings:
     stream_maxlen: int = 10_000
     # Seconds between two fan-out rounds of the hub: events in one round share a frame.
     tick_seconds: float = 0.03
+    # Phones' batch window per phone in the room (seconds); it applies once longer than a
+    # tick (see server/hub.py). Lower on a faster machine, higher on a slower one.
+    phone_window_per_socket: float = 0.000075
     # Frames queued for one socket before it counts as stuck and is dropped.
     send_queue_max: int = 256
     # Workshops one address may create per hour.
@@ -52,6 +55,7 @@ class Settings:
             allowed_origins=origins,
             stream_maxlen=int(e.get("STREAM_MAXLEN", "10000")),
             tick_seconds=float(e.get("TICK_SECONDS", "0.03")),
+            phone_window_per_socket=float(e.get("PHONE_WINDOW_PER_SOCKET", "0.000075")),
             send_queue_max=int(e.get("SEND_QUEUE_MAX", "256")),
             creates_per_hour=int(e.get("CREATES_PER_HOUR", "30")),
             failures_per_minute=int(e.get("FAILURES_PER_MINUTE", "20")),

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,64 +21,47 @@ import orjson
 from redis.exceptions import RedisError
 
 from server import keys
+from server.fanout import (
+    Batch,
+    Client,
+    Item,
+    Prepared,
+    SlowClient,
+    fill,
+    frame,
+    is_summary,
+    own_note_authors,
+)
 from server.room import Room, apply_event, subject_of
 from server.store import Event, Store, new_id, parse_entry
 from server.views import (
     FACILITATOR,
+    PARTICIPANT_COUNT,
     PARTICIPANTS,
     PROJECTOR,
     VOTES_SUMMARY,
     Viewer,
-    note_visible,
     view_event,
-    view_votes,
 )
 
 log = logging.getLogger("samenspel.hub")
 
 PRESENCE_SECONDS = 1.0
-# Phones get others' vote progress (voters, or totals where visible) at most this often.
-PARTICIPANT_VOTES_SECONDS = 1.0
+# Phones get others' summaries (vote progress, the participant count) at most this often.
+SUMMARY_SECONDS = 1.0
+# Phones get their batch with the wall's in a small room, and in a big room less often:
+# a fan-out costs the process time per socket, so the batch window grows with the room
+# once it is longer than a tick (setting PHONE_WINDOW_PER_SOCKET, 75 µs: from 400 phones;
+# 2,000 phones: 0.15 s), up to PHONE_WINDOW_MAX. The wall and the control screen get every tick.
+PHONE_WINDOW_MAX = 0.25
+# Phones are handed their frames this many at a time, with a turn of the event loop in
+# between, so that acks and the wall's frames are not queued behind a whole room.
+PUSH_CHUNK = 200
 PRESENCE_STALE_MS = 10_000
 EMPTY_FEED_SECONDS = 60.0
+MARKERS = {"votes_changed": VOTES_SUMMARY, "participant_changed": PARTICIPANT_COUNT}
 
-
-class SlowClient(Exception):
-    """A client whose send queue is full: it is dropped and resyncs on reconnect."""
-
-
-@dataclass(eq=False)
-class Client:
-    """One socket, as the hub sees it."""
-
-    viewer: Viewer
-    send: Callable[[bytes], Awaitable[None]]
-    close: Callable[[int, str], Awaitable[None]]
-    queue_max: int
-    last_seq: int = 0  # events up to here are done for this client (sent or filtered)
-    sent_seq: int = 0  # no event sent to it has a higher seq (keeps late frames in order)
-    queue: asyncio.Queue[bytes | None] = field(init=False)
-    dropped: bool = False
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.queue_max)
-
-    def push(self, frame: bytes) -> None:
-        if self.dropped:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.dropped = True
-            raise SlowClient from None
-
-    async def pump(self) -> None:
-        """Send queued frames in order until None or a send fails."""
-        while True:
-            frame = await self.queue.get()
-            if frame is None:
-                return
-            await self.send(frame)
+__all__ = ["Client", "Feed", "Hub", "SlowClient"]
 
 
 @dataclass(eq=False)
@@ -89,8 +71,9 @@ class Feed:
     clients: set[Client] = field(default_factory=set)
     empty_since: float | None = None
     online: int = 0
-    participant_votes_at: float = 0.0  # when phones last got others' vote progress
-    participant_votes_pending: int = 0  # seq of a vote they have not heard of yet
+    phones: Batch = field(default_factory=Batch)  # events cut for phones, not sent yet
+    summaries_at: float = 0.0  # when phones last got others' summaries
+    summaries_held: dict[str, int] = field(default_factory=dict)  # kind -> seq held back
 
     @property
     def position(self) -> int:
@@ -98,43 +81,12 @@ class Feed:
         return seq
 
 
-def frame(events: list[tuple[int, str, Any]]) -> bytes:
-    return orjson.dumps(
-        {"type": "events", "events": [{"seq": s, "kind": k, "data": d} for s, k, d in events]}
-    )
-
-
-def own_note_authors(room: Room, ev: Event) -> set[str]:
-    """Authors of notes that a cluster event moves but the shared participants' view
-    leaves out (hidden notes; private writing while collecting): each author still
-    sees its own notes, so it gets the event cut for itself."""
-    if ev.kind not in ("cluster_changed", "cluster_deleted"):
-        return set()
-    notes = room["notes"]
-    return {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
-            if nid in notes and notes[nid].get("author_id")
-            and not note_visible(room, notes[nid], PARTICIPANTS)}
-
-
-def coalesce_votes(
-    items: list[tuple[int, str, Any]], room: Room, viewer: Viewer, cache: dict[str, Any]
-) -> list[tuple[int, str, Any]]:
-    """Keep only the last vote summary of a batch, filled in with the totals after it."""
-    last = max((i for i, (_, _, d) in enumerate(items) if d is VOTES_SUMMARY), default=-1)
-    out = []
-    for i, (s, k, d) in enumerate(items):
-        if d is VOTES_SUMMARY:
-            if i == last:
-                out.append((s, k, view_votes(room, viewer, cache)))
-        else:
-            out.append((s, k, d))
-    return out
-
-
 class Hub:
-    def __init__(self, store: Store, tick_seconds: float, queue_max: int) -> None:
+    def __init__(self, store: Store, tick_seconds: float, queue_max: int,
+                 phone_window_per_socket: float = 0.000075) -> None:
         self.store = store
         self.tick = tick_seconds
+        self.phone_window_per_socket = phone_window_per_socket
         self.queue_max = queue_max
         self.feeds: dict[str, Feed] = {}
         self.process_id = new_id()
@@ -220,7 +172,8 @@ class Hub:
             for wid, feed in self.feeds.items():
                 streams[keys.workshop_key(wid, "events")] = f"{feed.position}-0"
             try:
-                reply: Any = await self.store.redis.xread(streams, count=1000, block=5000)
+                reply: Any = await self.store.redis.xread(streams, count=1000,
+                                                          block=self._block_ms())
                 self.store_ok = True
                 backoff = 0.1
             except asyncio.CancelledError:
@@ -246,7 +199,28 @@ class Hub:
                 except Exception:  # a bad event must not stop the fan-out for all
                     log.exception("fan-out failed for a workshop; resyncing its clients")
                     await self._resync(feed)
+            for feed in list(self.feeds.values()):
+                try:
+                    await self._send_phones(feed)
+                except Exception:
+                    log.exception("fan-out to phones failed for a workshop; resyncing")
+                    await self._resync(feed)
             await asyncio.sleep(self.tick)
+
+    def _phone_window(self, feed: Feed) -> float:
+        """0 (with the wall, this tick) in a room small enough to fan out within a tick."""
+        phones = sum(1 for c in feed.clients if c.viewer.role == "participant")
+        window = min(PHONE_WINDOW_MAX, phones * self.phone_window_per_socket)
+        return window if window > self.tick else 0.0
+
+    def _block_ms(self) -> int:
+        """How long the read may wait for new events: until the next phone batch is due."""
+        now = time.monotonic()
+        due = [f.phones.started + self._phone_window(f) - now
+               for f in self.feeds.values() if f.phones.started is not None]
+        if not due:
+            return 5000
+        return max(1, int(min(due) * 1000) + 1)
 
     async def _resync(self, feed: Feed) -> None:
         """Drop the room and its clients; they reconnect and get a fresh state."""
@@ -255,6 +229,8 @@ class Hub:
             await self._close(client, 4408, "resync")
 
     async def _deliver(self, feed: Feed, events: list[Event]) -> None:
+        """Apply new events to the room; the wall and the control screen get them now,
+        phones' cut goes into their batch (sent by _send_phones)."""
         events = [e for e in events if e.seq > feed.position]
         if not events:
             return
@@ -263,18 +239,13 @@ class Hub:
             if oldest is not None and oldest > feed.position + 1:
                 await self._resync(feed)
                 return
-        if feed.participant_votes_pending and any(e.kind != "votes_changed" for e in events):
-            # Phones are about to get later events: a vote progress held back must reach
-            # them first (after them, its older seq could no longer be sent).
-            self._flush_participant_votes(feed, force=True)
         room = feed.room
         clients = list(feed.clients)
         pids = {c.viewer.pid for c in clients if c.viewer.role == "participant"}
         roles = {c.viewer.role for c in clients}
-        fac: list[tuple[int, str, Any]] = []
-        proj: list[tuple[int, str, Any]] = []
-        common: list[tuple[int, str, Any]] = []
-        own: dict[str, dict[int, Any]] = {}
+        fac: list[Item] = []
+        proj: list[Item] = []
+        phones = feed.phones
         for ev in events:
             apply_event(room, ev)
             cache: dict[str, Any] = {}
@@ -283,84 +254,91 @@ class Hub:
             if "projector" in roles:
                 proj.append((ev.seq, ev.kind, view_event(room, ev, PROJECTOR, cache)))
             if pids:
-                common.append((ev.seq, ev.kind, view_event(room, ev, PARTICIPANTS, cache)))
+                phones.items.append((ev.seq, ev.kind, view_event(room, ev, PARTICIPANTS, cache)))
                 subjects = own_note_authors(room, ev) | {subject_of(ev) or ""}
                 for subject in subjects & pids:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
-                    own.setdefault(subject, {})[len(common) - 1] = data
-        if common:
-            common = self._throttle_participant_votes(feed, common)
+                    phones.own.setdefault(subject, {})[len(phones.items) - 1] = data
+        if phones.items and phones.started is None:
+            phones.started = time.monotonic()
         final: dict[str, Any] = {}
-        frames: dict[str, bytes | None] = {}
+        for items, viewer in ((fac, FACILITATOR), (proj, PROJECTOR)):
+            if items:
+                prepared = Prepared(items, {}, room, viewer, final)
+                for client in clients:
+                    if client.viewer.role == viewer.role:
+                        self._push(prepared, client)
 
-        def ready(items: list[tuple[int, str, Any]], viewer: Viewer) -> bytes | None:
-            kept = [x for x in coalesce_votes(items, room, viewer, final) if x[2] is not None]
-            return frame(kept) if kept else None
-
-        if fac:
-            frames["facilitator"] = ready(fac, FACILITATOR)
-        if proj:
-            frames["projector"] = ready(proj, PROJECTOR)
-        if common:
-            frames["participant"] = ready(common, PARTICIPANTS)
-        last = events[-1].seq
-        first = events[0].seq
-        for client in clients:
-            if client.dropped:
-                continue
-            pid = client.viewer.pid
-            if client.last_seq >= last:
-                continue
-            if pid in own or client.last_seq >= first:
-                items = common if client.viewer.role == "participant" else (
-                    fac if client.viewer.role == "facilitator" else proj)
-                swaps = own.get(pid, {}) if pid else {}
-                mine = [(s, k, swaps.get(i, d)) for i, (s, k, d) in enumerate(items)
-                        if s > client.last_seq]
-                data = ready(mine, client.viewer)
-            else:
-                data = frames.get(client.viewer.role)
-            client.last_seq = last
-            if data is None:
-                continue
-            client.sent_seq = last
-            try:
-                client.push(data)
-            except SlowClient:
-                log.info("dropping a client that does not keep up")
-                self._close_later(client, 4408, "too slow")
-
-    def _throttle_participant_votes(
-        self, feed: Feed, common: list[tuple[int, str, Any]]
-    ) -> list[tuple[int, str, Any]]:
-        """Others' votes reach phones at most once per PARTICIPANT_VOTES_SECONDS; a vote
-        held back is flushed by the presence loop (`_flush_participant_votes`)."""
-        marks = [s for s, _, d in common if d is VOTES_SUMMARY]
-        if not marks:
-            return common
-        now = time.monotonic()
-        # Hold back only where that saves phones a frame: when the batch has nothing else
-        # for them (else it goes out anyway, and a summary held back would come too late).
-        others = any(d is not None and d is not VOTES_SUMMARY for _, _, d in common)
-        if others or now - feed.participant_votes_at >= PARTICIPANT_VOTES_SECONDS:
-            feed.participant_votes_at = now
-            feed.participant_votes_pending = 0
-            return common
-        feed.participant_votes_pending = marks[-1]
-        return [(s, k, None if d is VOTES_SUMMARY else d) for s, k, d in common]
-
-    def _flush_participant_votes(self, feed: Feed, force: bool = False) -> None:
-        seq = feed.participant_votes_pending
-        if not seq or (not force and time.monotonic() - feed.participant_votes_at
-                       < PARTICIPANT_VOTES_SECONDS):
+    async def _send_phones(self, feed: Feed, *, now: bool = False) -> None:
+        """Send the phones' batch once its window has passed."""
+        batch = feed.phones
+        if not batch.items or batch.started is None:
             return
-        feed.participant_votes_pending = 0
-        feed.participant_votes_at = time.monotonic()
-        data = frame([(seq, "votes_changed", view_votes(feed.room, PARTICIPANTS, {}))])
+        if not now and time.monotonic() - batch.started < self._phone_window(feed):
+            return
+        feed.phones = Batch()
+        items, held = self._hold_summaries(feed, batch.items)
+        prepared = Prepared(items, batch.own, feed.room, PARTICIPANTS, {})
+        phones = [c for c in feed.clients if c.viewer.role == "participant"]
+        for start in range(0, len(phones), PUSH_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            for client in phones[start:start + PUSH_CHUNK]:
+                self._push(prepared, client)
+        feed.summaries_held.update(held)
+
+    def _push(self, prepared: Prepared, client: Client) -> None:
+        if client.dropped or client.last_seq >= prepared.last:
+            return
+        data = prepared.frame_for(client)
+        client.last_seq = prepared.last
+        if data is None:
+            return
+        client.sent_seq = prepared.last
+        try:
+            client.push(data)
+        except SlowClient:
+            log.info("dropping a client that does not keep up")
+            self._close_later(client, 4408, "too slow")
+
+    def _hold_summaries(self, feed: Feed, items: list[Item]) -> tuple[list[Item], dict[str, int]]:
+        """Others' summaries reach phones at most once per SUMMARY_SECONDS. A batch of
+        nothing but summaries (and voters' own events) inside that time has them held
+        back: returned as None, and as the summaries now held (the presence loop sends
+        them, `_send_held`). A batch that goes out first sends what was held and that
+        it does not itself supersede (their seqs are older than its items)."""
+        now = time.monotonic()
+        summaries = {k: s for s, k, d in items if is_summary(d)}
+        others = any(d is not None and not is_summary(d) for _, _, d in items)
+        if summaries and not others and now - feed.summaries_at < SUMMARY_SECONDS:
+            return [(s, k, None if is_summary(d) else d) for s, k, d in items], summaries
+        for kind in summaries:
+            feed.summaries_held.pop(kind, None)
+        if feed.summaries_held:
+            self._send_held(feed, now=True)
+        if summaries:
+            feed.summaries_at = now
+        return items, {}
+
+    def _send_held(self, feed: Feed, *, now: bool = False) -> None:
+        """Send the summaries held back, once SUMMARY_SECONDS have passed (or `now`)."""
+        if not feed.summaries_held or (
+                not now and time.monotonic() - feed.summaries_at < SUMMARY_SECONDS):
+            return
+        held, feed.summaries_held = feed.summaries_held, {}
+        feed.summaries_at = time.monotonic()
+        cache: dict[str, Any] = {}
+        items = sorted((s, k, fill(feed.room, MARKERS[k], PARTICIPANTS, cache))
+                       for k, s in held.items())
+        shared = frame(items)
+        # By sent_seq, not last_seq: a phone that was passed over while these were held
+        # back has been sent nothing newer, and gets them now.
         for client in list(feed.clients):
-            if client.viewer.role != "participant" or client.sent_seq >= seq:
+            if client.viewer.role != "participant" or client.sent_seq >= items[-1][0]:
                 continue
-            client.sent_seq = seq
+            data = shared if client.sent_seq < items[0][0] else frame(
+                [x for x in items if x[0] > client.sent_seq])
+            client.sent_seq = items[-1][0]
             try:
                 client.push(data)
             except SlowClient:
@@ -386,7 +364,7 @@ class Hub:
             if feed.empty_since is not None and now - feed.empty_since > EMPTY_FEED_SECONDS:
                 self.feeds.pop(wid, None)
                 continue
-            self._flush_participant_votes(feed)
+            self._send_held(feed)
             pids = {c.viewer.pid for c in feed.clients if c.viewer.pid}
             key = keys.workshop_key(wid, "presence")
             async with self.store.redis.pipeline(transaction=False) as pipe:

@@ -74,10 +74,26 @@ class NoClientAddresses(logging.Filter):
         return True
 
 
+class ClientFaultsWithoutTraces(logging.Filter):
+    """uvicorn's websockets-sansio logs a client's invalid UTF-8 text frame with a full
+    traceback at ERROR (it closes the socket with 1007, as it should). A client's bad
+    bytes are no server error: keep one WARNING line, without the traceback."""
+
+    MESSAGES = frozenset({"Invalid UTF-8 sequence received from client."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.MESSAGES:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def keep_addresses_out_of_logs() -> None:
-    """Install NoClientAddresses on uvicorn's loggers (once; after uvicorn set up logging,
-    which it does before it builds the app)."""
+    """Install the filters above on uvicorn's loggers (once; after uvicorn set up
+    logging, which it does before it builds the app)."""
     for name in ("uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, NoClientAddresses) for f in logger.filters):
-            logger.addFilter(NoClientAddresses())
+        for kind in (NoClientAddresses, ClientFaultsWithoutTraces):
+            if not any(isinstance(f, kind) for f in logger.filters):
+                logger.addFilter(kind())

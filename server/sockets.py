@@ -14,7 +14,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server import keys, protocol
 from server.config import Settings
 from server.errors import DomainError, pick_language
-from server.hub import Client, Feed, Hub, SlowClient, coalesce_votes, frame
+from server.fanout import Client, SlowClient, coalesce, frame
+from server.hub import Feed, Hub
 from server.ratelimit import Limiter, TokenBucket
 from server.rules import OPS, clean_args, may
 from server.store import STORE_ERRORS, Store
@@ -254,7 +255,7 @@ class Session:
         """Missed events for one client, cut with today's visibility (the room is newer)."""
         cache: dict[str, Any] = {}
         items = [(e.seq, e.kind, view_event(feed.room, e, viewer, cache)) for e in events]
-        kept = [x for x in coalesce_votes(items, feed.room, viewer, cache) if x[2] is not None]
+        kept = coalesce(items, feed.room, viewer, cache)
         return frame(kept) if kept else None
 
     async def loop(self, feed: Feed, client: Client) -> None:

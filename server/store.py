@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import keys
+from server.batcher import ScriptBatcher
 from server.errors import DomainError
 from server.rules import DEFAULT_SETTINGS
 
@@ -106,7 +107,7 @@ class Store:
         self.retention_ms = retention_ms
         self.stream_maxlen = stream_maxlen
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
-        self._ops = redis.register_script(lua)
+        self._ops = ScriptBatcher(redis, redis.register_script(lua))
 
     @classmethod
     def from_url(cls, url: str, retention_ms: int, stream_maxlen: int) -> Store:
@@ -146,9 +147,9 @@ class Store:
         answer_key: str = "",
         fresh_id: str = "",
     ) -> Answer:
-        raw = await self._ops(
-            keys=keys.workshop_keys(workshop_id),
-            args=[
+        raw = await self._ops.call(
+            keys.workshop_keys(workshop_id),
+            [
                 op,
                 role,
                 actor,

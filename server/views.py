@@ -196,6 +196,9 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
 
 # Returned by view_event for a vote that a viewer sees only as a coalesced summary.
 VOTES_SUMMARY = "votes_summary"
+# ... and for someone else joining or changing profile where a phone sees only the count
+# (an anonymous workshop): a join storm is then one count per batch, not one per join.
+PARTICIPANT_COUNT = "participant_count"
 
 
 def _filter_assign(room: Room, assign: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
@@ -220,7 +223,7 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
     """The event's data as this viewer may see it, just after it was applied to `room`.
 
     Returns None (not for this viewer), VOTES_SUMMARY (a vote: send the coalesced totals
-    once per batch), or the data dict.
+    once per batch), PARTICIPANT_COUNT (send the count once per batch), or the data dict.
     """
     d = ev.data
     kind = ev.kind
@@ -296,6 +299,8 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
                 not room["workshop"]["settings"]["anonymous"]
             ):
                 out["notes"] = visible_notes(room, viewer, others_only=True)
+        if viewer.role == "participant" and out.keys() == {"count"}:
+            return PARTICIPANT_COUNT
         return out
     if kind == "workshop_changed":
         return dict(d)

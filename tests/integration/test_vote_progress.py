@@ -33,3 +33,32 @@ async def test_phones_get_voter_progress_not_totals(server: ServerProcess) -> No
         assert watcher.violations == []
     finally:
         await close_all(fac, watcher, *voters)
+
+
+async def test_a_join_storm_reaches_phones_as_counts_not_one_event_per_join(
+        server: ServerProcess) -> None:
+    created = await create_workshop(server.url, "Drukte", ["Wat?"])   # anonymous (default)
+    fac = Client(server, name="facilitator")
+    await fac.staff("facilitator", created["id"], created["facilitator_key"])
+    watcher = Client(server, name="watcher")
+    await watcher.join(created["code"])
+    start = len(watcher.events)
+    crowd = [Client(server, name=f"joiner{i}") for i in range(40)]
+    try:
+        await asyncio.gather(*(p.join(created["code"]) for p in crowd))
+        # (the presence frame also carries the count; this waits for the event)
+        await watcher.wait_event("participant_changed",
+                                 lambda d: d.get("count") == 1 + len(crowd), start=start)
+        counts = [e for e in watcher.events[start:] if e["kind"] == "participant_changed"
+                  and e["data"].get("participant", {}).get("participant_id") != watcher.pid]
+        # A phone sees the count (nobody's name: the workshop is anonymous), and fewer
+        # times than people joined; the facilitator sees every one of them. (The
+        # watcher's own join, with its own details, may arrive after its welcome.)
+        assert counts and len(counts) < len(crowd)
+        assert [e for e in counts if set(e["data"]) != {"count"}] == []
+        await fac.wait_for(lambda: fac.state is not None
+                           and len(fac.state["participants"]["list"]) == 1 + len(crowd),
+                           within=5, what="facilitator lists all")
+        assert watcher.violations == [] and fac.violations == []
+    finally:
+        await close_all(fac, watcher, *crowd)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -42,7 +44,26 @@ def notes_of(client: Client) -> dict[str, dict[str, Any]]:
     return {n["id"]: n for n in client.state["notes"]}
 
 
-async def test_full_workshop(server: ServerProcess) -> None:
+@pytest.fixture(params=["shared", "phone-window"])
+def flow_server(request: pytest.FixtureRequest, redis_url: str, logs_dir: Path,
+                server: ServerProcess) -> Iterator[ServerProcess]:
+    """The shared server (twenty phones get every tick, as in any small room), and one
+    where twenty phones make a big room: their batch window (0.2 s) is longer than a
+    tick, so phones get their events later than the wall, coalesced."""
+    if request.param == "shared":
+        yield server
+        return
+    proc = ServerProcess(redis_url, logs_dir, name="phone-window",
+                         env={"PHONE_WINDOW_PER_SOCKET": "0.01"})
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+async def test_full_workshop(flow_server: ServerProcess) -> None:
+    server = flow_server
     # --- create over HTTP
     created = await create_workshop(
         server.url, "Plein van de toekomst", ["Wat gaat goed?", "Wat kan beter?"],

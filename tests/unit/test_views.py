@@ -11,6 +11,7 @@ from server.rules import DEFAULT_SETTINGS
 from server.store import Event
 from server.views import (
     FACILITATOR,
+    PARTICIPANT_COUNT,
     PARTICIPANTS,
     PROJECTOR,
     VOTES_SUMMARY,
@@ -265,8 +266,13 @@ def test_participant_changed_private_details_only_to_staff_and_self() -> None:
     p = dict(room["participants"][P1])
     e = ev("participant_changed", {"participant": p, "count": 3})
     assert view_event(room, e, PROJECTOR, {}) == {"count": 3}
-    assert view_event(room, e, Viewer("participant", P2), {}) == {"count": 3}
+    # Another phone sees only the count: a marker, sent once per batch (filled with the
+    # room's count then; see tests/unit/test_fanout.py).
+    assert view_event(room, e, Viewer("participant", P2), {}) is PARTICIPANT_COUNT
+    assert view_event(room, e, PARTICIPANTS, {}) is PARTICIPANT_COUNT
     assert view_event(room, e, Viewer("participant", P1), {})["participant"] == p
+    named = make_room(anonymous=False)
+    assert view_event(named, e, PARTICIPANTS, {})["participant"]["name"] == "Anna"
     # Staff see the name, and the group as everyone may: Anna is the only "Bewoner".
     assert view_event(room, e, FACILITATOR, {})["participant"] == {**p, "perspective": "other"}
 

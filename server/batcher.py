@@ -1,0 +1,82 @@
+"""Script calls to Redis, sent in pipelines: every call made in one turn of the event
+loop goes out in one round trip.
+
+A vote storm is a thousand phones each sending an op at once. One EVALSHA per op costs
+the process a pool checkout, a write, a read and a parse each; the same ops in one
+non-transactional pipeline cost one of each per batch, and Redis still runs every
+script on its own, atomically, in the order sent. A batch fails as a whole only when
+the connection does (every caller then answers `try_again`; the op ids make a resend
+safe, as for a single call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
+
+MAX_BATCH = 200  # calls per pipeline; a larger burst goes out as several, side by side
+
+
+class ScriptBatcher:
+    def __init__(self, redis: Any, script: AsyncScript) -> None:
+        self.redis = redis
+        self.script = script
+        self._pending: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def call(self, keys: list[str], args: list[Any]) -> Any:
+        """The script's reply for these keys and args (raises what the call raised)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((keys, args, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), MAX_BATCH):
+            task = asyncio.create_task(self._send(pending[start:start + MAX_BATCH]))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]) -> None:
+        try:
+            if len(batch) == 1:
+                keys, args, _ = batch[0]
+                replies: list[Any] = [await self._one(keys, args)]
+            else:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for keys, args, _ in batch:
+                        pipe.evalsha(self.script.sha, len(keys), *keys, *args)
+                    replies = await pipe.execute(raise_on_error=False)
+                for i, reply in enumerate(replies):
+                    if isinstance(reply, NoScriptError):  # Redis lost its scripts: not run
+                        keys, args, _ = batch[i]
+                        replies[i] = await self._one(keys, args)
+        except BaseException as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, _, future), reply in zip(batch, replies, strict=True):
+            if future.done():  # its caller went away (cancelled)
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def _one(self, keys: list[str], args: list[Any]) -> Any:
+        try:  # (redis-py loads the script and retries on NOSCRIPT here)
+            return await self.script(keys=keys, args=args)
+        except Exception as exc:
+            return exc
