@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="source tree to run the server from (to compare a change)")
     p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                    help="extra environment for the server processes, e.g. TICK_SECONDS=0.05")
-    p.add_argument("--ws-impl", default="websockets",
+    p.add_argument("--ws-impl", default="websockets-sansio",
                    help="uvicorn --ws for the server (experiments; the contract is websockets)")
     p.add_argument("--profile", action="store_true",
                    help="py-spy record the servers during each brainstorm (into OUT/profiles)")

@@ -104,7 +104,7 @@ class ServerSet:
 
     def __init__(self, kind: str, procs: int, redis_url: str | None, log_dir: Path,
                  root: Path = ROOT, env: dict[str, str] | None = None,
-                 ws_impl: str = "websockets") -> None:
+                 ws_impl: str = "websockets-sansio") -> None:
         self.ws_impl = ws_impl
         self.kind = kind
         self.root = root  # the source tree the servers run from (A/B runs of a change)
