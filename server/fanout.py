@@ -139,12 +139,14 @@ class Prepared:
         self.last = items[-1][0]
         kept = coalesce(items, room, viewer, cache)
         self.shared = frame(kept) if kept else None
+        self.shared_last = kept[-1][0] if kept else 0  # the newest seq in it
         last_summary = {d: i for i, (_, _, d) in enumerate(items) if is_summary(d)}
         self.shared_at = sorted(
             [i for i, (_, _, d) in enumerate(items) if d is not None and not is_summary(d)]
             + list(last_summary.values()))
 
-    def frame_for(self, client: Client) -> bytes | None:
+    def frame_for(self, client: Client) -> tuple[bytes | None, int]:
+        """The frame for this client (None: nothing for it) and the newest seq in it."""
         pid = client.viewer.pid
         if pid is not None and pid in self.own:
             swaps = self.own[pid]
@@ -154,6 +156,6 @@ class Prepared:
         elif client.last_seq >= self.first:
             mine = [x for x in self.items if x[0] > client.last_seq]
         else:
-            return self.shared
+            return self.shared, self.shared_last
         kept = coalesce(mine, self.room, client.viewer, self.cache)
-        return frame(kept) if kept else None
+        return (frame(kept), kept[-1][0]) if kept else (None, 0)

@@ -290,11 +290,13 @@ class Hub:
     def _push(self, prepared: Prepared, client: Client) -> None:
         if client.dropped or client.last_seq >= prepared.last:
             return
-        data = prepared.frame_for(client)
+        data, newest = prepared.frame_for(client)
         client.last_seq = prepared.last
         if data is None:
             return
-        client.sent_seq = prepared.last
+        # The newest seq actually sent, not the batch's last: what was held back (or not
+        # for this client) may still be sent to it later, in order.
+        client.sent_seq = newest
         try:
             client.push(data)
         except SlowClient:

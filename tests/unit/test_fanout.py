@@ -53,10 +53,11 @@ def test_a_client_behind_gets_the_shared_frame_and_one_that_joined_part_way_a_cu
              (43, "participant_changed", PARTICIPANT_COUNT)]
     prepared = Prepared(items, {}, room, PARTICIPANTS, {})
     behind = client(P1, last_seq=40)
-    assert prepared.frame_for(behind) is prepared.shared
+    assert prepared.frame_for(behind) == (prepared.shared, 43)
     assert [e["seq"] for e in events(prepared.shared)] == [41, 42, 43]
     joined = client(P2, last_seq=42)          # its welcome already held 41 and 42
-    assert [e["seq"] for e in events(prepared.frame_for(joined))] == [43]
+    data, newest = prepared.frame_for(joined)
+    assert [e["seq"] for e in events(data)] == [43] and newest == 43
 
 
 def test_a_voter_gets_its_own_events_and_the_shared_ones_not_everyone_elses() -> None:
@@ -74,11 +75,11 @@ def test_a_voter_gets_its_own_events_and_the_shared_ones_not_everyone_elses() ->
     assert "totals" in shared[1]["data"]
     # A voter in the middle: the phase, its own vote, and the last summary; nothing else.
     mid = voters[250]
-    got = events(prepared.frame_for(client(mid, last_seq=40)))
+    got = events(prepared.frame_for(client(mid, last_seq=40))[0])
     assert [e["seq"] for e in got] == [41, 42 + 250, 41 + len(voters)]
     assert got[1]["data"]["mine"] == {"c1": 1}
     # The last voter's own event stands in for the last summary.
-    got = events(prepared.frame_for(client(voters[-1], last_seq=40)))
+    got = events(prepared.frame_for(client(voters[-1], last_seq=40))[0])
     assert [e["seq"] for e in got] == [41, 41 + len(voters)]
     assert got[1]["data"]["item_id"] == "c1"
 
@@ -87,7 +88,19 @@ def test_nothing_for_a_client_means_no_frame() -> None:
     room = make_room()
     prepared = Prepared([(41, "note_edited", None)], {}, room, PARTICIPANTS, {})
     assert prepared.shared is None
-    assert prepared.frame_for(client(P1, last_seq=40)) is None
+    assert prepared.frame_for(client(P1, last_seq=40)) == (None, 0)
+
+
+def test_the_newest_seq_is_what_the_frame_holds_not_the_batch() -> None:
+    """A joiner's own event went out while the others' count was held back (None): its
+    newest seq is its own event's, so the held count (a later seq) still reaches it."""
+    room = make_room()
+    items = [(41, "participant_changed", {"participant": {"participant_id": P1}, "count": 3}),
+             (42, "participant_changed", None), (43, "participant_changed", None)]
+    own = {P1: {0: {"participant": {"participant_id": P1}, "count": 3}}}
+    prepared = Prepared(items, own, room, PARTICIPANTS, {})
+    data, newest = prepared.frame_for(client(P1, last_seq=40))
+    assert [e["seq"] for e in events(data)] == [41] and newest == 41
 
 
 def test_frames_keep_order_in_a_client_queue() -> None:
