@@ -17,6 +17,10 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.run-installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.test-installed
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
 run: $(VENV)/.run-installed
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m server
 
@@ -27,7 +31,7 @@ lint: $(VENV)/.test-installed
 test: lint
 	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(VENV)/.test-installed
+bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 bench-quick: $(VENV)/.test-installed
