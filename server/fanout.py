@@ -130,14 +130,18 @@ class Prepared:
     (a vote storm has a voter, and a summary, per event)."""
 
     def __init__(self, items: list[Item], own: dict[str, dict[int, Any]], room: Room,
-                 viewer: Viewer, cache: dict[str, Any]) -> None:
+                 viewer: Viewer, cache: dict[str, Any], *, hold: bool = False) -> None:
+        """`hold`: the shared frame leaves the summaries out (held back, sent later by
+        the hub); a client that gets a frame of its own anyway still gets them in it
+        (once it has been sent a newer seq, a held summary could not follow)."""
         self.items = items
         self.own = own
         self.room = room
         self.cache = cache
         self.first = items[0][0]
         self.last = items[-1][0]
-        kept = coalesce(items, room, viewer, cache)
+        shared = [(s, k, None if is_summary(d) else d) for s, k, d in items] if hold else items
+        kept = coalesce(shared, room, viewer, cache)
         self.shared = frame(kept) if kept else None
         self.shared_last = kept[-1][0] if kept else 0  # the newest seq in it
         last_summary = {d: i for i, (_, _, d) in enumerate(items) if is_summary(d)}

@@ -277,8 +277,9 @@ class Hub:
         if not now and time.monotonic() - batch.started < self._phone_window(feed):
             return
         feed.phones = Batch()
-        items, held = self._hold_summaries(feed, batch.items)
-        prepared = Prepared(items, batch.own, feed.room, PARTICIPANTS, {})
+        held = self._hold_summaries(feed, batch.items)
+        prepared = Prepared(batch.items, batch.own, feed.room, PARTICIPANTS, {},
+                            hold=bool(held))
         phones = [c for c in feed.clients if c.viewer.role == "participant"]
         for start in range(0, len(phones), PUSH_CHUNK):
             if start:
@@ -303,24 +304,24 @@ class Hub:
             log.info("dropping a client that does not keep up")
             self._close_later(client, 4408, "too slow")
 
-    def _hold_summaries(self, feed: Feed, items: list[Item]) -> tuple[list[Item], dict[str, int]]:
+    def _hold_summaries(self, feed: Feed, items: list[Item]) -> dict[str, int]:
         """Others' summaries reach phones at most once per SUMMARY_SECONDS. A batch of
-        nothing but summaries (and voters' own events) inside that time has them held
-        back: returned as None, and as the summaries now held (the presence loop sends
-        them, `_send_held`). A batch that goes out first sends what was held and that
-        it does not itself supersede (their seqs are older than its items)."""
+        nothing else for the phones (voters' and joiners' own events aside) inside that
+        time has them held back: returns them (kind -> seq), for the presence loop to
+        send (`_send_held`). A batch that goes out first sends what was held and that it
+        does not itself supersede (their seqs are older than its items)."""
         now = time.monotonic()
         summaries = {k: s for s, k, d in items if is_summary(d)}
         others = any(d is not None and not is_summary(d) for _, _, d in items)
         if summaries and not others and now - feed.summaries_at < SUMMARY_SECONDS:
-            return [(s, k, None if is_summary(d) else d) for s, k, d in items], summaries
+            return summaries
         for kind in summaries:
             feed.summaries_held.pop(kind, None)
         if feed.summaries_held:
             self._send_held(feed, now=True)
         if summaries:
             feed.summaries_at = now
-        return items, {}
+        return {}
 
     def _send_held(self, feed: Feed, *, now: bool = False) -> None:
         """Send the summaries held back, once SUMMARY_SECONDS have passed (or `now`)."""

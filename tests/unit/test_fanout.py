@@ -118,3 +118,19 @@ def test_frames_keep_order_in_a_client_queue() -> None:
     c.send = send
     asyncio.run(c.pump())
     assert [events(x)[0]["seq"] for x in sent[:2]] == [41, 42]
+
+
+def test_held_summaries_stay_out_of_the_shared_frame_but_go_with_a_clients_own() -> None:
+    """p2's note (private writing: only p2 sees it) comes after a count held back for
+    everyone else; p2 gets the count with its note, since after the note's seq the held
+    count could no longer be sent to it."""
+    room = make_room()
+    items = [(41, "participant_changed", PARTICIPANT_COUNT), (42, "note_added", None)]
+    own = {P2: {1: {"note_id": "n9"}}}
+    prepared = Prepared(items, own, room, PARTICIPANTS, {}, hold=True)
+    assert prepared.shared is None
+    assert prepared.frame_for(client(P1, last_seq=40)) == (None, 0)
+    data, newest = prepared.frame_for(client(P2, last_seq=40))
+    assert [(e["seq"], e["data"]) for e in events(data)] == [
+        (41, {"count": len(room["participants"])}), (42, {"note_id": "n9"})]
+    assert newest == 42
