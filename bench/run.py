@@ -35,8 +35,9 @@ import psutil
 
 from bench import scenarios
 from bench.pool import BenchError, Pool
-from bench.servers import ROOT, ServerSet, Valkey
+from bench.servers import ROOT, ServerSet, throwaway_valkey
 from bench.stats import fmt_ms
+from server.embedded import EmbeddedValkey
 
 Job = tuple[str, str, int, Callable[..., dict[str, Any]], dict[str, Any], int]
 
@@ -233,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = out / "logs"
     log_dir.mkdir(exist_ok=True)
     started = time.monotonic()
-    valkey: Valkey | None = None
+    valkey: EmbeddedValkey | None = None
     redis_url = args.redis_url
     if not redis_url:
-        valkey = Valkey(fsync=args.fsync)
+        valkey = throwaway_valkey(fsync=args.fsync)
         valkey.start()
         redis_url = valkey.url
     meta = machine()

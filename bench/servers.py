@@ -20,18 +20,14 @@ from typing import Any
 import psutil
 import redis
 
+from server.embedded import EmbeddedValkey, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 UVICORN_FLAGS = [
     "--ws", "websockets-sansio", "--ws-max-size", "16384", "--ws-per-message-deflate", "false",
     "--no-access-log", "--loop", "uvloop", "--http", "httptools",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -61,42 +57,11 @@ def wait_tcp(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = N
     raise RuntimeError(f"port {port} did not open in {timeout}s")
 
 
-class Valkey:
-    """A throwaway embedded Valkey (no persistence) when the bench is given no Redis."""
-
-    def __init__(self, fsync: bool = False) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="samenspel-bench-valkey-"))
-        self.port = free_port()
-        self.fsync = fsync
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        from server.embedded import valkey_binary
-
-        conf = self.dir / "valkey.conf"
-        lines = [
-            "bind 127.0.0.1", f"port {self.port}", f'dir "{self.dir}"', 'save ""',
-            "daemonize no", 'logfile "valkey.log"', "maxclients 10000",
-        ]
-        lines += ["appendonly yes", "appendfsync always"] if self.fsync else ["appendonly no"]
-        conf.write_text("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen([valkey_binary(), str(conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_tcp(self.port, 15, self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+def throwaway_valkey(fsync: bool = False) -> EmbeddedValkey:
+    """The app's embedded Valkey in a temporary folder, for a bench given no Redis: no
+    append-only file unless `fsync` (then as the app runs it)."""
+    folder = Path(tempfile.mkdtemp(prefix="samenspel-bench-valkey-"))
+    return EmbeddedValkey(folder, persist=fsync, extra_config=("maxclients 10000",))
 
 
 class ServerSet:

@@ -30,11 +30,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class EmbeddedValkey:
-    """A valkey-server child process bound to loopback, with AOF (fsync every write)."""
+    """A valkey-server child process bound to loopback, with AOF (fsync every write).
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    `persist=False` (the benchmark's throwaway server) turns the append-only file off;
+    `extra_config` adds config lines."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, *, persist: bool = True,
+                 extra_config: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
+        self.persist = persist
+        self.extra_config = extra_config
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,12 +56,13 @@ class EmbeddedValkey:
                     "bind 127.0.0.1",
                     f"port {self.port}",
                     f'dir "{self.data_dir}"',
-                    "appendonly yes",
-                    "appendfsync always",
+                    *(["appendonly yes", "appendfsync always"] if self.persist
+                      else ["appendonly no"]),
                     'save ""',
                     "protected-mode yes",
                     "daemonize no",
                     'logfile "valkey.log"',
+                    *self.extra_config,
                     "",
                 ]
             )

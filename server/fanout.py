@@ -118,7 +118,7 @@ class Batch:
 
     items: list[Item] = field(default_factory=list)
     own: dict[str, dict[int, Any]] = field(default_factory=dict)
-    started: float | None = None  # time.monotonic() of the first item
+    due: float | None = None  # time.monotonic() when it goes out (set by its first item)
 
 
 class Prepared:

@@ -207,17 +207,15 @@ class Hub:
                     await self._resync(feed)
             await asyncio.sleep(self.tick)
 
-    def _phone_window(self, feed: Feed) -> float:
+    def _phone_window(self, phones: int) -> float:
         """0 (with the wall, this tick) in a room small enough to fan out within a tick."""
-        phones = sum(1 for c in feed.clients if c.viewer.role == "participant")
         window = min(PHONE_WINDOW_MAX, phones * self.phone_window_per_socket)
         return window if window > self.tick else 0.0
 
     def _block_ms(self) -> int:
         """How long the read may wait for new events: until the next phone batch is due."""
         now = time.monotonic()
-        due = [f.phones.started + self._phone_window(f) - now
-               for f in self.feeds.values() if f.phones.started is not None]
+        due = [f.phones.due - now for f in self.feeds.values() if f.phones.due is not None]
         if not due:
             return 5000
         return max(1, int(min(due) * 1000) + 1)
@@ -240,9 +238,14 @@ class Hub:
                 await self._resync(feed)
                 return
         room = feed.room
-        clients = list(feed.clients)
-        pids = {c.viewer.pid for c in clients if c.viewer.role == "participant"}
-        roles = {c.viewer.role for c in clients}
+        pids: set[str | None] = set()
+        staff: list[Client] = []  # a few sockets: walls and control screens
+        for c in feed.clients:
+            if c.viewer.role == "participant":
+                pids.add(c.viewer.pid)
+            else:
+                staff.append(c)
+        roles = {c.viewer.role for c in staff}
         fac: list[Item] = []
         proj: list[Item] = []
         phones = feed.phones
@@ -259,22 +262,22 @@ class Hub:
                 for subject in subjects & pids:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
                     phones.own.setdefault(subject, {})[len(phones.items) - 1] = data
-        if phones.items and phones.started is None:
-            phones.started = time.monotonic()
+        if phones.items and phones.due is None:  # the window is reckoned once per batch
+            phones.due = time.monotonic() + self._phone_window(len(pids))
         final: dict[str, Any] = {}
         for items, viewer in ((fac, FACILITATOR), (proj, PROJECTOR)):
             if items:
                 prepared = Prepared(items, {}, room, viewer, final)
-                for client in clients:
+                for client in staff:
                     if client.viewer.role == viewer.role:
                         self._push(prepared, client)
 
-    async def _send_phones(self, feed: Feed, *, now: bool = False) -> None:
+    async def _send_phones(self, feed: Feed) -> None:
         """Send the phones' batch once its window has passed."""
         batch = feed.phones
-        if not batch.items or batch.started is None:
+        if not batch.items or batch.due is None:
             return
-        if not now and time.monotonic() - batch.started < self._phone_window(feed):
+        if time.monotonic() < batch.due:
             return
         feed.phones = Batch()
         held = self._hold_summaries(feed, batch.items)
