@@ -23,6 +23,8 @@ export class Board {
     this.dragging = false;
     /** real cluster id → the key its card was made under (a pending id), so it stays */
     this.alias = new Map();
+    /** pending id → a title typed before the server had answered for the new cluster */
+    this.titleLater = new Map();
     this.state = null;
     this.lists = new WeakSet();
     this.sortable($("new-cluster-drop"));
@@ -61,12 +63,33 @@ export class Board {
     this.move(ids, target);
   }
 
+  /** The stored id of a cluster card's cluster: a pending id once the server acked it
+   * (its event may still be on the way), or null before that. */
+  realId(id) {
+    if (!id.startsWith("pending:")) return id;
+    for (const [real, key] of this.alias) if (key === id) return real;
+    return null;
+  }
+
+  /** The server made the cluster shown under `key`: keep its card, and send a title
+   * typed meanwhile. */
+  clusterMade(real, key) {
+    this.alias.set(real, key);
+    const title = this.titleLater.get(key);
+    this.titleLater.delete(key);
+    if (title !== undefined) this.conn.send(OP.RENAME_CLUSTER, { cluster_id: real, title });
+  }
+
   /** target: "new", "loose", or a cluster id. */
   move(ids, target) {
     if (!ids.length) return;
     if (target.startsWith("pending:")) {
-      this.notice(t("control.wait_cluster"));
-      return;
+      const real = this.realId(target);
+      if (!real) {
+        this.notice(t("control.wait_cluster"));
+        return;
+      }
+      target = real;
     }
     const name = this.targetName(target);
     if (target === "loose") this.conn.send(OP.UNCLUSTER, { note_ids: ids });
@@ -141,16 +164,26 @@ export class Board {
     input);
     input.addEventListener("change", () => {
       const card = input.closest(".cluster");
-      const id = card?.dataset.id;
+      const shown = card?.dataset.id;
       const title = input.value.trim();
-      if (!id || id.startsWith("pending:")) return;
+      if (!shown) return;
+      // A theme named right after it was made: its card may still show the pending id.
+      const id = this.realId(shown);
+      if (!id) {
+        this.titleLater.set(shown, title);
+        return;
+      }
       const current = this.state?.clusters.find((c) => c.id === id);
-      if (current && current.title !== title) this.conn.send(OP.RENAME_CLUSTER, { cluster_id: id, title });
+      if (!current || current.title !== title) this.conn.send(OP.RENAME_CLUSTER, { cluster_id: id, title });
     });
     const dissolve = el("button", { type: "button", class: "btn btn-small", text: t("control.dissolve"),
       onclick: (e) => {
-        const id = /** @type {HTMLElement} */ (e.currentTarget).closest(".cluster")?.dataset.id;
-        if (!id || id.startsWith("pending:")) return;
+        const shown = /** @type {HTMLElement} */ (e.currentTarget).closest(".cluster")?.dataset.id;
+        const id = shown ? this.realId(shown) : null;
+        if (!id) {
+          this.notice(t("control.wait_cluster"));
+          return;
+        }
         this.conn.send(OP.DELETE_CLUSTER, { cluster_id: id });
         announce(t("control.dissolved"));
       } });

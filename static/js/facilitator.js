@@ -345,7 +345,7 @@ conn.on("ack", (entry, result, seq) => {
     settling.push({ entry, seq });
   }
   if (entry.op === OP.CLUSTER && !entry.args.cluster_id && result.cluster_id) {
-    board.alias.set(result.cluster_id, `pending:${entry.op_id}`);
+    board.clusterMade(result.cluster_id, `pending:${entry.op_id}`);
   }
   if (entry.op === OP.UPDATE_SETTINGS) $("settings-status").textContent = t("settings.saved");
   if (entry.op === OP.SET_PHASE) announce(t("phase.changed", { phase: phaseName(entry.args.phase) }));
