@@ -128,7 +128,10 @@ async def rotate(request: Request) -> Response:
     who = await authorize(request)
     if isinstance(who, Response):
         return who
-    fresh = await request.app.state.store.rotate_keys(who)
+    try:
+        fresh = await request.app.state.store.rotate_keys(who)
+    except DomainError as err:  # erased since the key was checked: nothing to rotate
+        return error(err.code, 404, request_language(request))
     await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
     fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
                      "projector": f"/p/{who}?key={fresh['view_key']}"}
