@@ -9,21 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server.errors import DomainError, error_body, pick_language
+from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.rules import clean_workshop
+from server.security import is_json, request_language
 from server.store import STORE_ERRORS, Store
 
 CREATE_WINDOW = 3600
 MAX_BODY = 32 * 1024
-
-
-def request_language(request: Request) -> str:
-    lang = request.query_params.get("lang")
-    if lang:
-        return pick_language(lang)
-    accept = request.headers.get("accept-language", "")
-    return pick_language(accept.split(",")[0].strip()) if accept else "nl"
 
 
 def error(code: str, status: int, lang: str, **params: Any) -> JSONResponse:
@@ -58,6 +51,8 @@ async def create_workshop(request: Request) -> Response:
     lang = request_language(request)
     settings = request.app.state.settings
     address = request.client.host if request.client else None
+    if not is_json(request.headers):  # (a given Content-Type was checked by SameOriginWrites)
+        return error("json_only", 415, lang)
     body = await request.body()
     if len(body) > MAX_BODY:
         return error("frame_too_large", 413, lang)
