@@ -17,6 +17,8 @@ from server.store import STORE_ERRORS, Store
 
 CREATE_WINDOW = 3600
 MAX_BODY = 32 * 1024
+# Answers that hold keys or a workshop's content: no cache (browser, proxy) may keep them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def error(code: str, status: int, lang: str, **params: Any) -> JSONResponse:
@@ -72,7 +74,7 @@ async def create_workshop(request: Request) -> Response:
         "projector": f"/p/{wid}?key={created['view_key']}",
         "join": f"/join?code={code}",
     }
-    return JSONResponse(created, status_code=201)
+    return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
 async def _room(request: Request, workshop_id: str) -> dict[str, Any] | None:
@@ -95,16 +97,16 @@ async def export(request: Request) -> Response:
         return Response(
             orjson.dumps(export_data(room), option=orjson.OPT_INDENT_2),
             media_type="application/json",
-            headers={"content-disposition": f'attachment; filename="{name}.json"'},
+            headers={"content-disposition": f'attachment; filename="{name}.json"', **NO_STORE},
         )
     if fmt == "csv":
         return Response(
             "\ufeff" + export_csv(room), media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+            headers={"content-disposition": f'attachment; filename="{name}.csv"', **NO_STORE},
         )
     return PlainTextResponse(
         export_markdown(room, request_language(request)), media_type="text/markdown; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}.md"'},
+        headers={"content-disposition": f'attachment; filename="{name}.md"', **NO_STORE},
     )
 
 
@@ -130,7 +132,7 @@ async def rotate(request: Request) -> Response:
     await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
     fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
                      "projector": f"/p/{who}?key={fresh['view_key']}"}
-    return JSONResponse(fresh)
+    return JSONResponse(fresh, headers=NO_STORE)
 
 
 async def healthz(request: Request) -> Response:
