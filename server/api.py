@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -12,11 +13,12 @@ from starlette.routing import BaseRoute, Route
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.rules import clean_workshop
-from server.security import is_json, request_language
+from server.security import STAFF_COOKIE_PREFIXES, is_json, request_language
 from server.store import STORE_ERRORS, Store
 
 CREATE_WINDOW = 3600
 MAX_BODY = 32 * 1024
+WORKSHOP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what server.store.new_id makes
 # Answers that hold keys or a workshop's content: no cache (browser, proxy) may keep them.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -110,6 +112,15 @@ async def export(request: Request) -> Response:
     )
 
 
+def forget_cookies(request: Request, response: Response, workshop_id: str) -> None:
+    """Tell the browser to drop its staff cookies of this workshop (control and wall)."""
+    for prefix in STAFF_COOKIE_PREFIXES:
+        response.delete_cookie(
+            f"{prefix}{workshop_id}", path="/", httponly=True, samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+
+
 async def erase(request: Request) -> Response:
     who = await authorize(request)
     if isinstance(who, Response):
@@ -117,7 +128,20 @@ async def erase(request: Request) -> Response:
     await request.app.state.store.erase(who)
     await request.app.state.hub.publish({"type": "erased", "workshop": who})
     response = Response(status_code=204)
-    response.delete_cookie(f"sf_{who}", path="/")
+    forget_cookies(request, response, who)
+    return response
+
+
+async def forget(request: Request) -> Response:
+    """"Dit apparaat vergeten": this browser drops its staff cookies of the workshop (they
+    are HttpOnly, so only the server can). No key needed: a stale cookie (of keys rotated
+    since) must go too, and a page of this site is the only one let through (the same
+    origin rule as every state-changing request)."""
+    workshop_id = request.path_params["id"]
+    if not WORKSHOP_ID.fullmatch(workshop_id):
+        return error("no_workshop", 404, request_language(request))
+    response = Response(status_code=204, headers=NO_STORE)
+    forget_cookies(request, response, workshop_id)
     return response
 
 
@@ -149,5 +173,6 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/workshops/{id}/export.{fmt:str}", export, methods=["GET"]),
         Route("/api/workshops/{id}", erase, methods=["DELETE"]),
         Route("/api/workshops/{id}/keys", rotate, methods=["POST"]),
+        Route("/api/workshops/{id}/forget", forget, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]

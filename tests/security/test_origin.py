@@ -10,10 +10,12 @@ cookie alone: else 403 `cross_site`, and nothing changes. A body must be JSON: e
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -112,13 +114,14 @@ def refused_with(resp: Any, status: int, code: str, lang: str = "nl") -> None:
 
 async def test_create_takes_only_json(server: ServerProcess, store: Store) -> None:
     """A cross-site page can POST `text/plain` or a form without a preflight: refused."""
-    body = b'{"title": "Via een vreemd formulier", "prompts": ["Vraag?"]}'
+    title = f"Via een vreemd formulier {secrets.token_hex(4)}"
+    body = orjson.dumps({"title": title, "prompts": ["Vraag?"]})
     for ctype in ("text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
                   "multipart/form-data; boundary=x", "application/json-seq"):
         resp = await http("POST", f"{server.url}/api/workshops?lang=en", body, headers={
             "content-type": ctype, "origin": server.origin})
         refused_with(resp, 415, "json_only", "en")
-    assert "Via een vreemd formulier" not in await titles_stored(store)
+    assert title not in await titles_stored(store)
     # JSON still works, with the app's own Origin or without one (curl, the benchmark).
     for headers in ({"origin": server.origin}, {}):
         resp = await http("POST", f"{server.url}/api/workshops", {
@@ -132,6 +135,7 @@ async def test_foreign_origin_cannot_write(server: ServerProcess, store: Store) 
     w = await create_workshop(server.url)
     wid, fkey = w["id"], w["facilitator_key"]
     cookie = {"cookie": f"sf_{wid}={fkey}"}
+    title = f"Van elders {secrets.token_hex(4)}"
     for origin in foreign_origins(server):
         resp = await http("POST", f"{server.url}/api/workshops/{wid}/keys",
                           headers={**cookie, "origin": origin})
@@ -144,7 +148,7 @@ async def test_foreign_origin_cannot_write(server: ServerProcess, store: Store) 
                           headers={"authorization": f"Bearer {fkey}", "origin": origin})
         refused_with(resp, 403, "cross_site")
         resp = await http("POST", f"{server.url}/api/workshops", {
-            "title": "Van elders", "prompts": ["Vraag?"]}, headers={"origin": origin})
+            "title": title, "prompts": ["Vraag?"]}, headers={"origin": origin})
         refused_with(resp, 403, "cross_site")
     # A cookie alone and no Origin: not a browser of today, maybe one of yesterday.
     resp = await http("POST", f"{server.url}/api/workshops/{wid}/keys", headers=cookie)
@@ -154,7 +158,7 @@ async def test_foreign_origin_cannot_write(server: ServerProcess, store: Store) 
     # Nothing changed: the same keys, the workshop is there, nothing was made.
     meta = await store.meta(wid)
     assert meta["fkey"] == digest(fkey) and meta["vkey"] == digest(w["view_key"])
-    assert "Van elders" not in await titles_stored(store)
+    assert title not in await titles_stored(store)
     export = await http("GET", f"{server.url}/api/workshops/{wid}/export.json", headers=cookie)
     assert export.status == 200
 
@@ -194,3 +198,25 @@ async def test_allowed_origins_may_write(with_origins: ServerProcess) -> None:
                       headers={"cookie": f"sf_{w['id']}={w['facilitator_key']}",
                                "origin": "https://samenspel.example.nl.evil.example"})
     assert resp.status == 403, resp
+
+
+async def test_forget_route_follows_the_same_rule(server: ServerProcess) -> None:
+    """POST .../forget drops this browser's staff cookies: only for a page of this site."""
+    w = await create_workshop(server.url)
+    wid = w["id"]
+    cookie = {"cookie": f"sf_{wid}={w['facilitator_key']}"}
+    for headers in ({**cookie, "origin": "http://evil.example"}, cookie,
+                    {**cookie, "origin": server.origin, "content-type": "text/plain"}):
+        resp = await http("POST", f"{server.url}/api/workshops/{wid}/forget", headers=headers)
+        assert resp.status in (403, 415) and "set-cookie" not in resp.headers, (headers, resp)
+    resp = await http("POST", f"{server.url}/api/workshops/{wid}/forget",
+                      headers={**cookie, "origin": server.origin})
+    assert resp.status == 204, resp
+    dropped = resp.headers["set-cookie"]
+    assert f"_{wid}=" in dropped and ("max-age=0" in dropped.lower()
+                                      or "expires" in dropped.lower()), dropped
+    assert (await http("POST", f"{server.url}/api/workshops/a%20b/forget",
+                       headers={"origin": server.origin})).status == 404
+    # The workshop itself is untouched.
+    export = await http("GET", f"{server.url}/api/workshops/{wid}/export.json", headers=cookie)
+    assert export.status == 200
