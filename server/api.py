@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -9,21 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server.errors import DomainError, error_body, pick_language
+from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.rules import clean_workshop
+from server.security import STAFF_COOKIE_PREFIXES, is_json, request_language
 from server.store import STORE_ERRORS, Store
 
 CREATE_WINDOW = 3600
 MAX_BODY = 32 * 1024
-
-
-def request_language(request: Request) -> str:
-    lang = request.query_params.get("lang")
-    if lang:
-        return pick_language(lang)
-    accept = request.headers.get("accept-language", "")
-    return pick_language(accept.split(",")[0].strip()) if accept else "nl"
+WORKSHOP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what server.store.new_id makes
+# Answers that hold keys or a workshop's content: no cache (browser, proxy) may keep them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def error(code: str, status: int, lang: str, **params: Any) -> JSONResponse:
@@ -58,6 +55,8 @@ async def create_workshop(request: Request) -> Response:
     lang = request_language(request)
     settings = request.app.state.settings
     address = request.client.host if request.client else None
+    if not is_json(request.headers):  # (a given Content-Type was checked by SameOriginWrites)
+        return error("json_only", 415, lang)
     body = await request.body()
     if len(body) > MAX_BODY:
         return error("frame_too_large", 413, lang)
@@ -77,7 +76,7 @@ async def create_workshop(request: Request) -> Response:
         "projector": f"/p/{wid}?key={created['view_key']}",
         "join": f"/join?code={code}",
     }
-    return JSONResponse(created, status_code=201)
+    return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
 async def _room(request: Request, workshop_id: str) -> dict[str, Any] | None:
@@ -100,17 +99,26 @@ async def export(request: Request) -> Response:
         return Response(
             orjson.dumps(export_data(room), option=orjson.OPT_INDENT_2),
             media_type="application/json",
-            headers={"content-disposition": f'attachment; filename="{name}.json"'},
+            headers={"content-disposition": f'attachment; filename="{name}.json"', **NO_STORE},
         )
     if fmt == "csv":
         return Response(
             "\ufeff" + export_csv(room), media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+            headers={"content-disposition": f'attachment; filename="{name}.csv"', **NO_STORE},
         )
     return PlainTextResponse(
         export_markdown(room, request_language(request)), media_type="text/markdown; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}.md"'},
+        headers={"content-disposition": f'attachment; filename="{name}.md"', **NO_STORE},
     )
+
+
+def forget_cookies(request: Request, response: Response, workshop_id: str) -> None:
+    """Tell the browser to drop its staff cookies of this workshop (control and wall)."""
+    for prefix in STAFF_COOKIE_PREFIXES:
+        response.delete_cookie(
+            f"{prefix}{workshop_id}", path="/", httponly=True, samesite="strict",
+            secure=request.url.scheme == "https",
+        )
 
 
 async def erase(request: Request) -> Response:
@@ -120,7 +128,20 @@ async def erase(request: Request) -> Response:
     await request.app.state.store.erase(who)
     await request.app.state.hub.publish({"type": "erased", "workshop": who})
     response = Response(status_code=204)
-    response.delete_cookie(f"sf_{who}", path="/")
+    forget_cookies(request, response, who)
+    return response
+
+
+async def forget(request: Request) -> Response:
+    """"Dit apparaat vergeten": this browser drops its staff cookies of the workshop (they
+    are HttpOnly, so only the server can). No key needed: a stale cookie (of keys rotated
+    since) must go too, and a page of this site is the only one let through (the same
+    origin rule as every state-changing request)."""
+    workshop_id = request.path_params["id"]
+    if not WORKSHOP_ID.fullmatch(workshop_id):
+        return error("no_workshop", 404, request_language(request))
+    response = Response(status_code=204, headers=NO_STORE)
+    forget_cookies(request, response, workshop_id)
     return response
 
 
@@ -128,11 +149,14 @@ async def rotate(request: Request) -> Response:
     who = await authorize(request)
     if isinstance(who, Response):
         return who
-    fresh = await request.app.state.store.rotate_keys(who)
+    try:
+        fresh = await request.app.state.store.rotate_keys(who)
+    except DomainError as err:  # erased since the key was checked: nothing to rotate
+        return error(err.code, 404, request_language(request))
     await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
     fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
                      "projector": f"/p/{who}?key={fresh['view_key']}"}
-    return JSONResponse(fresh)
+    return JSONResponse(fresh, headers=NO_STORE)
 
 
 async def healthz(request: Request) -> Response:
@@ -149,5 +173,6 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/workshops/{id}/export.{fmt:str}", export, methods=["GET"]),
         Route("/api/workshops/{id}", erase, methods=["DELETE"]),
         Route("/api/workshops/{id}/keys", rotate, methods=["POST"]),
+        Route("/api/workshops/{id}/forget", forget, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]

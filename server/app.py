@@ -20,7 +20,7 @@ from server.embedded import EmbeddedValkey
 from server.hub import Hub
 from server.ratelimit import Limiter
 from server.report import report_routes
-from server.security import SecurityHeaders, keep_addresses_out_of_logs
+from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
 from server.sockets import ws_endpoint
 from server.store import Store
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = templates
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so refusals get it too
     keep_addresses_out_of_logs()
     return app

@@ -19,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.api import authorize, error, request_language
+from server.api import authorize, error
 from server.exports import export_data
 from server.results import OTHER
+from server.security import request_language
 
 BAR_MAX = 420  # px of the longest bar in the chart
 

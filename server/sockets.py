@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -18,6 +17,7 @@ from server.fanout import Client, SlowClient, coalesce, frame
 from server.hub import Feed, Hub
 from server.ratelimit import Limiter, TokenBucket
 from server.rules import OPS, clean_args, may
+from server.security import origin_allowed as same_origin
 from server.store import STORE_ERRORS, Store
 from server.views import Viewer, view_event, view_state
 
@@ -35,16 +35,9 @@ class Refused(Exception):
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """The Origin must be this app's own (or one allowed in settings)."""
-    origin = websocket.headers.get("origin")
-    if not origin:
-        return False
-    if origin in settings.allowed_origins:
-        return True
-    if settings.public_url and origin == settings.public_url:
-        return True
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
+    """The Origin must be this app's own (or one allowed in settings): the same rule as
+    for every state-changing HTTP request (server/security.py)."""
+    return same_origin(websocket.headers.get("origin"), websocket.headers.get("host"), settings)
 
 
 async def ws_endpoint(websocket: WebSocket) -> None:

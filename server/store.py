@@ -30,6 +30,13 @@ POOL_SIZE = 64  # Redis connections per process (one blocks on XREAD, one on pub
 POOL_WAIT_SECONDS = 5.0  # an op waits this long for a free connection, then `try_again`
 
 
+# Delete a join code's key only while it still names this workshop (KEYS[1], ARGV[1]).
+DROP_CODE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 def new_secret() -> str:
     """A key or token: 192 random bits, URL-safe."""
     return secrets.token_urlsafe(24)
@@ -108,6 +115,7 @@ class Store:
         self.stream_maxlen = stream_maxlen
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
         self._ops = ScriptBatcher(redis, redis.register_script(lua))
+        self._drop_code = redis.register_script(DROP_CODE)
 
     @classmethod
     def from_url(cls, url: str, retention_ms: int, stream_maxlen: int) -> Store:
@@ -217,19 +225,24 @@ class Store:
         return None
 
     async def rotate_keys(self, workshop_id: str) -> dict[str, str]:
+        """New keys for a workshop, in one step that first checks it still exists (an
+        erase may have come first): DomainError("no_workshop") if it does not."""
         facilitator_key, view_key = new_secret(), new_secret()
-        await self.redis.hset(
-            keys.workshop_key(workshop_id, "meta"),
-            mapping={"fkey": digest(facilitator_key), "vkey": digest(view_key)},
-        )
+        args = {"fkey": digest(facilitator_key), "vkey": digest(view_key)}
+        answer = await self.run(workshop_id, "rotate_keys", args, role="system")
+        if not answer.ok:
+            raise answer.error()
         return {"facilitator_key": facilitator_key, "view_key": view_key}
 
     async def erase(self, workshop_id: str) -> None:
-        code = await self.redis.hget(keys.workshop_key(workshop_id, "meta"), "code")
-        names = keys.workshop_keys(workshop_id)
+        """Every key of the workshop in one step, then its join code's key. The code's
+        key is in another Cluster slot, so it cannot be in the same script: it goes
+        second, and only while it still points at this workshop (a code is reused once
+        free). Left behind by a crash in between, it points at nothing and expires."""
+        answer = await self.run(workshop_id, "erase", {}, role="system")
+        code = (answer.result or {}).get("code") if answer.ok else None
         if code:
-            await self.redis.delete(keys.code_key(code))
-        await self.redis.delete(*names)
+            await self._drop_code(keys=[keys.code_key(str(code))], args=[workshop_id])
 
     async def touch_code(self, code: str) -> None:
         await self.redis.pexpire(keys.code_key(code), self.retention_ms)

@@ -73,6 +73,22 @@ if op == 'create' then
 end
 
 if redis.call('EXISTS', K_META) == 0 then return fail('no_workshop') end
+
+-- New keys and erase: the server's own ops (role "system"), never a client's. Each is one
+-- step against the other: a rotation after an erase finds no workshop (and so never
+-- brings a key back without an expiry); an erase after a rotation removes it all.
+if op == 'rotate_keys' or op == 'erase' then
+  if role ~= 'system' then return fail('not_allowed') end
+  if op == 'rotate_keys' then
+    redis.call('HSET', K_META, 'fkey', args.fkey, 'vkey', args.vkey)
+    return ok({})
+  end
+  -- The join code's key lives outside this workshop's hash tag (another Cluster slot):
+  -- the caller removes it next, only while it still points here (see server/store.py).
+  local code = redis.call('HGET', K_META, 'code')
+  redis.call('DEL', unpack(KEYS))
+  return cjson.encode({ok = true, seq = NULL, result = {code = code or ''}})
+end
 local meta_list = redis.call('HMGET', K_META, 'phase', 'settings', 'prompts')
 local phase = meta_list[1]
 local settings = cjson.decode(meta_list[2])

@@ -5,7 +5,7 @@ import { OP, PHASES } from "./protocol.js";
 import { overlay } from "./state.js";
 import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resultRows, OTHER } from "./results.js";
 import { Board } from "./board.js";
-import { bindStatus, Countdown, perspectivesProblem, phaseName, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
+import { bindStatus, Countdown, forgetWorkshop, perspectivesProblem, phaseName, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
 const countdown = new Countdown();
@@ -227,7 +227,7 @@ $("erase").addEventListener("click", () => {
     if (response && response.status === 204) {
       conn.stop();
       conn.forget();
-      try { localStorage.removeItem(`samenspel:links:${config.workshop}`); } catch { /* none */ }
+      forgetWorkshop(config.workshop); // (the answer dropped the cookies)
       replace(document.body, el("main", { class: "simple-main" },
         el("h1", { text: t("control.erased") }),
         el("p", { text: t("control.erased_text") }),
@@ -277,6 +277,47 @@ $("rotate").addEventListener("click", () => {
       location.assign(body.urls.facilitator);
       return;
     }
+    showNotice(body?.error?.message || t("error.generic"));
+    yes.disabled = false;
+    no.disabled = false;
+  });
+});
+
+// Forget this device: ask first; then the server drops the HttpOnly cookies and this page
+// drops what the browser keeps (links, saved state). The workshop itself goes on.
+$("forget").addEventListener("click", () => {
+  const box = $("forget-box");
+  const yes = el("button", { type: "button", class: "btn btn-primary", id: "forget-yes", text: t("control.forget_yes") });
+  const no = el("button", { type: "button", class: "btn", id: "forget-no", text: t("action.no") });
+  const first = box.firstElementChild;
+  const ask = el("div", { class: "confirm-box" },
+    el("p", { class: "confirm-text", role: "alert", text: t("control.forget_confirm") }),
+    el("div", { class: "row" }, yes, no));
+  first.hidden = true;
+  box.append(ask);
+  yes.focus();
+  no.addEventListener("click", () => {
+    ask.remove();
+    first.hidden = false;
+    first.focus();
+  });
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    no.disabled = true;
+    const response = await fetch(`${config.api}/forget`, { method: "POST", credentials: "same-origin" })
+      .catch(() => null);
+    if (response && response.status === 204) {
+      conn.stop();
+      conn.forget();
+      forgetWorkshop(config.workshop);
+      replace(document.body, el("main", { class: "simple-main" },
+        el("h1", { tabindex: "-1", id: "forgotten", text: t("control.forgotten") }),
+        el("p", { text: t("control.forgotten_text") }),
+        el("p", {}, el("a", { href: "/", text: t("error.home") }))));
+      $("forgotten").focus();
+      return;
+    }
+    const body = response ? await response.json().catch(() => null) : null;
     showNotice(body?.error?.message || t("error.generic"));
     yes.disabled = false;
     no.disabled = false;

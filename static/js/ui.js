@@ -156,6 +156,22 @@ export function startScreen(role) {
   return { config, conn };
 }
 
+/**
+ * Drop everything this browser keeps of one workshop's staff screens: the secret links
+ * (kept by the landing page and after new links), the control screen's and the wall's
+ * saved state, and the "new links were made" flag. The HttpOnly cookies are the
+ * server's to drop (POST /api/workshops/{id}/forget, or the erase itself).
+ * @param {string} workshop
+ */
+export function forgetWorkshop(workshop) {
+  for (const [store, names] of [[() => localStorage, ["links", "facilitator", "projector"]],
+                                [() => sessionStorage, ["rotated"]]]) {
+    for (const name of names) {
+      try { store().removeItem(`samenspel:${name}:${workshop}`); } catch { /* no storage */ }
+    }
+  }
+}
+
 /** `draw` at most once per animation frame, however often the returned function runs. */
 export function onFrame(draw) {
   let queued = false;

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens, shot
-from tests.e2e.pages import Control, Phone, Wall, online
+from tests.e2e.pages import Control, Landing, Phone, Wall, online
+from tests.e2e.test_a11y import assert_accessible
+from tests.support import CREATED, http_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +55,73 @@ def test_settings_lock_and_erase(
     assert response is not None and response.status == 404
     kept = phone.page.evaluate("Object.keys(localStorage).filter(k => k.includes('participant'))")
     assert kept == []
+
+
+KEPT = """id => [
+  ...Object.keys(localStorage).filter(k => k.includes(id)).map(k => "local " + k),
+  ...Object.keys(sessionStorage).filter(k => k.includes(id)).map(k => "session " + k),
+]"""
+
+
+def staff_device(screens: Screens) -> tuple[Page, str, dict[str, str]]:
+    """A laptop that started a workshop on the landing page (which keeps its links), opened
+    the control screen, the wall in a second tab (closed again), and made new links once
+    (the flag for the announcement). Returns the control page, the workshop id, the links."""
+    page = screens.page("control", LAPTOP, allow=("status of 401", "status of 404"))
+    landing = Landing(page).open()
+    links = landing.start("Op een gedeelde laptop", ["Wat vindt u?"])
+    wid = links["facilitator"].split("/f/", 1)[1].split("?", 1)[0]
+    CREATED.append(wid)
+    landing.go_to_control()
+    wall = page.context.new_page()
+    screens.watch("wall tab", wall)
+    Wall(wall).open(links["projector"])
+    wall.close()
+    page.evaluate("id => sessionStorage.setItem(`samenspel:rotated:${id}`, 'x')", wid)
+    kept = page.evaluate(KEPT, wid)
+    assert {f"local samenspel:{k}:{wid}" for k in ("links", "facilitator", "projector")} <= set(
+        kept), kept
+    names = {c["name"] for c in page.context.cookies()}
+    assert {f"sf_{wid}", f"sp_{wid}"} <= names, names
+    return page, wid, links
+
+
+def test_forget_this_device(screens: Screens) -> None:
+    """"Dit apparaat vergeten": by keyboard, asked first; then the links, the saved state and
+    the cookies are gone from this browser, a reload finds no access, and the workshop
+    itself goes on (its link still opens it)."""
+    page, wid, links = staff_device(screens)
+    page.focus("#forget")
+    expect(page.locator("#forget")).to_have_accessible_name("Dit apparaat vergeten")
+    page.keyboard.press("Enter")
+    expect(page.locator("#forget-box .confirm-text")).to_contain_text("Weet je het zeker?")
+    expect(page.locator("#forget-no")).to_be_visible()
+    assert_accessible(page, "control, forget asked")
+    page.keyboard.press("Enter")          # "Ja, vergeten" has the focus
+    expect(page.locator("h1")).to_have_text("Dit apparaat is de sessie vergeten.")
+    expect(page.locator("h1")).to_be_focused()
+    assert page.evaluate(KEPT, wid) == []
+    names = {c["name"] for c in page.context.cookies()}
+    assert not {f"sf_{wid}", f"sp_{wid}"} & names, names
+    response = page.reload()
+    assert response is not None and response.status == 401
+    expect(page.locator("body")).to_contain_text("Open dit scherm met de link")
+    response = page.goto(f"/p/{wid}")
+    assert response is not None and response.status == 401
+    assert page.evaluate(KEPT, wid) == []
+    # The workshop goes on: its control link opens it again.
+    Control(page).open(links["facilitator"])
+    assert http_sync("GET", f"{screens.base_url}/j/{links['code']}").status == 200
+
+
+def test_erase_forgets_the_device_too(screens: Screens) -> None:
+    page, wid, _links = staff_device(screens)
+    page.click("#erase")
+    page.click("#erase-box .btn-danger")
+    expect(page.locator("h1")).to_have_text("De sessie is gewist.")
+    assert page.evaluate(KEPT, wid) == []
+    names = {c["name"] for c in page.context.cookies()}
+    assert not {f"sf_{wid}", f"sp_{wid}"} & names, names
 
 
 def test_friendly_pages_for_wrong_codes_and_keys(

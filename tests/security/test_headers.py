@@ -158,6 +158,11 @@ async def populated(server: ServerProcess) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- HTTP
+KEEP_NO_COPY = {"control key", "control", "wall key", "wall", "wall by control cookie",
+                "report", "report hidden", "export json", "export csv", "export md", "create",
+                "rotate"}
+
+
 async def test_every_response_has_strict_headers_and_pages_have_no_inline_code(
     any_server: ServerProcess,
 ) -> None:
@@ -217,6 +222,9 @@ async def test_every_response_has_strict_headers_and_pages_have_no_inline_code(
         assert nonce not in nonces, f"{what}: a nonce used twice"
         nonces.add(nonce)
         assert "strict-transport-security" not in resp.headers, what   # plain HTTP
+        if what in KEEP_NO_COPY:
+            # Keys or the workshop's content: no browser or proxy cache keeps a copy.
+            assert resp.headers.get("cache-control") == "no-store", (what, resp.headers)
         if page:
             assert resp.headers["content-type"].startswith("text/html"), what
             clean_html(resp, nonce, what)
