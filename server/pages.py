@@ -145,12 +145,14 @@ _REFUSED_MESSAGES = {
 async def _admit_code(
     request: Request, code: str, lang: str
 ) -> tuple[dict[str, str] | None, str | None, Response | None]:
-    """The open workshop of a code, the QR link's secret when it came with the right one,
-    or the page that says no (a typed code over the limits, or an unknown code)."""
+    """The open workshop of a code and its join secret, or the page that says no (a typed
+    code over the limits, or an unknown code). A right typed code gets the secret too:
+    whoever typed it may come back (a reload, a reconnect) past the limits, as the QR
+    code's link does; it lets nobody guess another code."""
     meta = await _open_workshop(request, code)
-    secret = request.query_params.get("s")
-    if meta is not None and await request.app.state.store.check_join_secret(meta["id"], secret):
-        return meta, secret, None
+    if meta is not None and await request.app.state.store.check_join_secret(
+            meta["id"], request.query_params.get("s")):
+        return meta, meta.get("jkey"), None
     refused = await _code_refused(request)
     if refused:
         page = error_page(request, 429, _REFUSED_MESSAGES[refused], lang=lang, show_join=True,
@@ -160,7 +162,7 @@ async def _admit_code(
         await _count_failure(request, guess=True)
         page = error_page(request, 404, "error.no_code", lang=lang, show_join=True, code=code)
         return None, None, page
-    return meta, None, None
+    return meta, meta.get("jkey"), None
 
 
 def _json_field(meta: dict[str, str], field: str, default: Any) -> Any:
@@ -229,7 +231,7 @@ async def participant(request: Request) -> Response:
         "perspectives": settings.get("perspectives") or [],
     }
     if secret:
-        config["join_secret"] = secret  # sent in the hello: in past the limit for codes
+        config["join_secret"] = secret  # sent in the hello: in past the limits on codes
     return render(request, "participant.html", lang, config=config,
                   workshop_title=meta.get("title", ""), private=bool(secret))
 

@@ -262,10 +262,10 @@ class Store:
         return secret or None
 
     async def check_join_secret(self, workshop_id: str, given: str | None) -> bool:
-        stored = await self.join_secret(workshop_id)
-        if not given or not stored or len(given) > 200:
+        if not given or len(given) > 200:
             return False
-        return hmac.compare_digest(given.encode(), stored.encode())
+        stored = await self.join_secret(workshop_id)
+        return stored is not None and hmac.compare_digest(given.encode(), stored.encode())
 
     async def rotate_keys(self, workshop_id: str) -> dict[str, str]:
         """New keys and a new join secret: a leaked QR link is a leaked link too."""

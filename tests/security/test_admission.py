@@ -134,7 +134,28 @@ async def test_the_qr_link_gets_in_while_typed_codes_are_refused(guarded: Server
     with pytest.raises(Refused) as refused:
         await by_link(guarded, hall, forged)
     assert refused.value.code == 4429
+    forged_page = await http("GET", f"{guarded.url}/j/{w['code']}?s={forged['join_secret']}",
+                             headers=from_(hall))
+    assert forged_page.status == 429 and w["join_secret"] not in forged_page.text
     await phone.drop()
+
+
+async def test_a_phone_that_typed_the_right_code_may_reload_past_the_limit(
+    guarded: ServerProcess,
+) -> None:
+    """Typing the right code hands the phone page the join secret: its reloads and
+    reconnects pass the limit that a prankster's wrong codes put on the address later."""
+    w = await create(guarded)
+    hall = address()
+    page = await http("GET", f"{guarded.url}/join?code={w['code']}", headers=from_(hall),
+                      follow=False)
+    assert page.status == 303, page
+    assert page.headers["location"] == f"/j/{w['code']}?s={w['join_secret']}"
+    for _ in range(FAILURES_PER_MINUTE):
+        await guess(guarded, hall, wrong_code(w["code"]))
+    assert await guess(guarded, hall, w["code"]) == 4429
+    reload = await http("GET", guarded.url + page.headers["location"], headers=from_(hall))
+    assert reload.status == 200, reload
 
 
 async def test_rotating_keys_replaces_the_join_secret(guarded: ServerProcess) -> None:
@@ -264,7 +285,8 @@ async def test_codes_grow_with_the_codes_in_use_and_join_everywhere(
     spaced = f"{code[:3]} {code[3:]}"
     page = await http("GET", f"{growing.url}/join?code={spaced.replace(' ', '+')}",
                       follow=False)
-    assert page.status == 303 and page.headers["location"] == f"/j/{code}", page
+    assert page.status == 303, page
+    assert page.headers["location"] == f"/j/{code}?s={long['join_secret']}", page
     assert (await http("GET", f"{growing.url}/j/{code}")).status == 200
     phone = await client(growing, None, "seven")
     await phone.join(code)
