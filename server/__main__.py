@@ -40,7 +40,9 @@ def main() -> int:
             ws="websockets-sansio",
             ws_max_size=16 * 1024,
             ws_per_message_deflate=False,
-            proxy_headers=True,
+            # Proxy headers are read by the app, only from FORWARDED_ALLOW_IPS
+            # (server/app.py); uvicorn's own would trust 127.0.0.1 by default.
+            proxy_headers=False,
             log_level="info",
             access_log=False,  # request lines carry keys in query strings: never log them
             timeout_graceful_shutdown=5,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server.admission import Admission
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.rules import clean_workshop
@@ -41,14 +43,20 @@ async def authorize(request: Request) -> str | Response:
     workshop_id = request.path_params["id"]
     if not await store.meta(workshop_id):
         return error("no_workshop", 404, lang)
-    limiter = request.app.state.limiter
+    admission: Admission = request.app.state.admission
     address = request.client.host if request.client else None
-    if await limiter.count("fail", address) >= request.app.state.settings.failures_per_minute:
+    if await admission.limited(address):
         return error("too_many_attempts", 429, lang)
     if await store.check_key(workshop_id, facilitator_key(request, workshop_id), view=False):
         return str(workshop_id)
-    await limiter.hit("fail", address, 60)
+    await admission.failed(address)
     return error("wrong_key", 401, lang)
+
+
+def join_path(code: str, join_secret: str) -> str:
+    """The link the QR code carries: the code, and the secret that lets a phone in while
+    its address is over the limit for wrong codes."""
+    return f"/join?{urlencode({'code': code, 's': join_secret})}"
 
 
 async def create_workshop(request: Request) -> Response:
@@ -69,12 +77,12 @@ async def create_workshop(request: Request) -> Response:
     made = await request.app.state.limiter.hit("create", address, CREATE_WINDOW)
     if made > settings.creates_per_hour:
         return error("too_many_attempts", 429, lang)
-    created = await request.app.state.store.create_workshop(clean)
+    created = await request.app.state.store.create_workshop(clean, settings.code_odds)
     wid, code = created["id"], created["code"]
     created["urls"] = {
         "facilitator": f"/f/{wid}?key={created['facilitator_key']}",
         "projector": f"/p/{wid}?key={created['view_key']}",
-        "join": f"/join?code={code}",
+        "join": join_path(code, created["join_secret"]),
     }
     return JSONResponse(created, status_code=201, headers=NO_STORE)
 
@@ -154,8 +162,10 @@ async def rotate(request: Request) -> Response:
     except DomainError as err:  # erased since the key was checked: nothing to rotate
         return error(err.code, 404, request_language(request))
     await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
+    code = (await request.app.state.store.meta(who)).get("code", "")
     fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
-                     "projector": f"/p/{who}?key={fresh['view_key']}"}
+                     "projector": f"/p/{who}?key={fresh['view_key']}",
+                     "join": join_path(code, fresh["join_secret"])}
     return JSONResponse(fresh, headers=NO_STORE)
 
 

@@ -13,7 +13,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server.admission import Admission
 from server.api import api_routes
 from server.config import Settings
 from server.embedded import EmbeddedValkey
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.store = store
         app.state.hub = hub
         app.state.limiter = Limiter(store)
+        app.state.admission = Admission(app.state.limiter, settings)
         await hub.start()
         try:
             yield
@@ -74,6 +77,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.templates = templates
     app.add_middleware(SameOriginWrites)
-    app.add_middleware(SecurityHeaders)  # added last: outermost, so refusals get it too
+    app.add_middleware(SecurityHeaders)  # outside the write guard: refusals get it too
+    if settings.forwarded_allow_ips:
+        # Outermost, so that the security headers (HSTS) and the limits see the client's
+        # scheme and address. Only here: uvicorn's own proxy headers are switched off
+        # (server/__main__.py, Procfile), as it trusts 127.0.0.1 by default.
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=list(settings.forwarded_allow_ips))
     keep_addresses_out_of_logs()
     return app

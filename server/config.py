@@ -34,8 +34,20 @@ class Settings:
     send_queue_max: int = 256
     # Workshops one address may create per hour.
     creates_per_hour: int = 30
-    # Failed join codes or keys one address may try per minute.
+    # Failed join codes or keys one address (an IPv6 /64) may try per minute.
     failures_per_minute: int = 20
+    # Wrong join codes per minute over all addresses together; past it, typed codes wait
+    # (a QR link, a token or a key still enters). See docs/security.md for the maths.
+    guesses_per_minute: int = 600
+    # A join code is long enough that one guess hits an open code with a chance of at most
+    # 1 in this many (6 digits while few workshops exist, up to 10).
+    code_odds: int = 100_000
+    # New joins per address (an IPv6 /64): a steady rate and a burst; a join over it waits.
+    joins_per_second: float = 10.0
+    join_burst: int = 60
+    # Addresses (or networks) of proxies whose X-Forwarded-For/-Proto are trusted; none by
+    # default, so that no client can pick its own address.
+    forwarded_allow_ips: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def retention_ms(self) -> int:
@@ -44,7 +56,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
-        origins = tuple(o.strip() for o in e.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        origins = _split(e.get("ALLOWED_ORIGINS", ""))
         return cls(
             redis_url=e.get("REDIS_URL") or None,
             data_dir=Path(e.get("DATA_DIR", "data")),
@@ -59,4 +71,14 @@ class Settings:
             send_queue_max=int(e.get("SEND_QUEUE_MAX", "256")),
             creates_per_hour=int(e.get("CREATES_PER_HOUR", "30")),
             failures_per_minute=int(e.get("FAILURES_PER_MINUTE", "20")),
+            guesses_per_minute=int(e.get("GUESSES_PER_MINUTE", "600")),
+            code_odds=int(e.get("CODE_ODDS", "100000")),
+            joins_per_second=float(e.get("JOINS_PER_SECOND", "10")),
+            join_burst=int(e.get("JOIN_BURST", "60")),
+            forwarded_allow_ips=_split(e.get("FORWARDED_ALLOW_IPS", "")),
         )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    """A comma-separated list, without blanks."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())

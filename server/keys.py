@@ -30,6 +30,12 @@ def code_key(code: str) -> str:
     return f"{PREFIX}:code:{code}"
 
 
+# Every join code that is in use, scored by when it expires (ms): how many codes a guess
+# could hit, which sets the length of a new code. One key for the whole deployment, touched
+# only on its own (never inside a workshop's script), so Redis Cluster is no trouble.
+ACTIVE_CODES: Final = f"{PREFIX}:codes:active"
+
+
 def wake_key(process_id: str) -> str:
     """A stream per server process, written to wake its blocking XREAD early."""
     return f"{PREFIX}:wake:{{{process_id}}}"

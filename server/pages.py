@@ -18,8 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import i18n, qr
+from server.admission import Admission
+from server.api import join_path
+from server.store import is_code
 
-FAIL_WINDOW = 60  # seconds in which failed codes and keys of one address are counted
 STAFF_COOKIES = {"facilitator": "sf_", "projector": "sp_"}
 
 
@@ -46,7 +48,10 @@ def base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def join_url(request: Request, code: str) -> str:
+def join_url(request: Request, code: str, join_secret: str | None = None) -> str:
+    """The absolute join link; with the join secret, the QR code's link."""
+    if join_secret:
+        return base_url(request) + join_path(code, join_secret)
     return f"{base_url(request)}/join?{urlencode({'code': code})}"
 
 
@@ -111,21 +116,53 @@ def error_page(
     )
 
 
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 async def _address_blocked(request: Request) -> bool:
-    limiter = getattr(request.app.state, "limiter", None)
-    if limiter is None:
-        return False
-    address = request.client.host if request.client else None
-    count: int = await limiter.count("fail", address)
-    limit: int = request.app.state.settings.failures_per_minute
-    return count >= limit
+    admission: Admission | None = getattr(request.app.state, "admission", None)
+    return admission is not None and await admission.limited(_address(request))
 
 
-async def _count_failure(request: Request) -> None:
-    limiter = getattr(request.app.state, "limiter", None)
-    if limiter is not None:
-        address = request.client.host if request.client else None
-        await limiter.hit("fail", address, FAIL_WINDOW)
+async def _count_failure(request: Request, *, guess: bool = False) -> None:
+    admission: Admission | None = getattr(request.app.state, "admission", None)
+    if admission is not None:
+        await admission.failed(_address(request), guess=guess)
+
+
+async def _code_refused(request: Request) -> str | None:
+    """Why a typed code may not be tried now: "too_many_attempts" (this address) or
+    "guessing_paused" (everyone), or None."""
+    admission: Admission | None = getattr(request.app.state, "admission", None)
+    return await admission.refused_code(_address(request)) if admission else None
+
+
+_REFUSED_MESSAGES = {
+    "too_many_attempts": "error.too_many", "guessing_paused": "error.guessing_paused"}
+
+
+async def _admit_code(
+    request: Request, code: str, lang: str
+) -> tuple[dict[str, str] | None, str | None, Response | None]:
+    """The open workshop of a code and its join secret, or the page that says no (a typed
+    code over the limits, or an unknown code). A right typed code gets the secret too:
+    whoever typed it may come back (a reload, a reconnect) past the limits, as the QR
+    code's link does; it lets nobody guess another code."""
+    meta = await _open_workshop(request, code)
+    if meta is not None and await request.app.state.store.check_join_secret(
+            meta["id"], request.query_params.get("s")):
+        return meta, meta.get("jkey"), None
+    refused = await _code_refused(request)
+    if refused:
+        page = error_page(request, 429, _REFUSED_MESSAGES[refused], lang=lang, show_join=True,
+                          code=code)
+        return None, None, page
+    if meta is None:
+        await _count_failure(request, guess=True)
+        page = error_page(request, 404, "error.no_code", lang=lang, show_join=True, code=code)
+        return None, None, page
+    return meta, meta.get("jkey"), None
 
 
 def _json_field(meta: dict[str, str], field: str, default: Any) -> Any:
@@ -142,7 +179,7 @@ def _clean_code(raw: str | None) -> str:
 async def _open_workshop(request: Request, code: str) -> dict[str, str] | None:
     """The meta of the workshop that this join code opens, or None (unknown or closed)."""
     store = request.app.state.store
-    if not (len(code) == 6 and code.isdigit()):
+    if not is_code(code):
         return None
     workshop_id = await store.workshop_for_code(code)
     if not workshop_id:
@@ -166,12 +203,11 @@ async def join(request: Request) -> Response:
         return render(request, "error.html", lang, config={"page": "error"},
                       title_key="join.title", message_key="join.intro", show_join=True, code="")
     code = _clean_code(raw)
-    if await _address_blocked(request):
-        return error_page(request, 429, "error.too_many", lang=lang, show_join=True, code=code)
-    if await _open_workshop(request, code) is None:
-        await _count_failure(request)
-        return error_page(request, 404, "error.no_code", lang=lang, show_join=True, code=code)
-    response = RedirectResponse(f"/j/{quote(code)}", status_code=303)
+    _, secret, refusal = await _admit_code(request, code, lang)
+    if refusal is not None:
+        return refusal
+    target = f"/j/{quote(code)}" + (f"?{urlencode({'s': secret})}" if secret else "")
+    response = RedirectResponse(target, status_code=303)
     remember_language(request, response)
     return response
 
@@ -179,12 +215,10 @@ async def join(request: Request) -> Response:
 async def participant(request: Request) -> Response:
     code = request.path_params["code"]
     lang = page_language(request)
-    if await _address_blocked(request):
-        return error_page(request, 429, "error.too_many", lang=lang, show_join=True)
-    meta = await _open_workshop(request, code)
-    if meta is None:
-        await _count_failure(request)
-        return error_page(request, 404, "error.no_code", lang=lang, show_join=True, code=code)
+    meta, secret, refusal = await _admit_code(request, code, lang)
+    if refusal is not None or meta is None:
+        assert refusal is not None
+        return refusal
     settings = _json_field(meta, "settings", {})
     lang = page_language(request, fallback=settings.get("language"))
     config = {
@@ -196,8 +230,10 @@ async def participant(request: Request) -> Response:
         "phase": meta.get("phase", "collect"),
         "perspectives": settings.get("perspectives") or [],
     }
+    if secret:
+        config["join_secret"] = secret  # sent in the hello: in past the limits on codes
     return render(request, "participant.html", lang, config=config,
-                  workshop_title=meta.get("title", ""))
+                  workshop_title=meta.get("title", ""), private=bool(secret))
 
 
 async def _staff_page(request: Request, role: str) -> Response:
@@ -250,7 +286,7 @@ async def _staff_page(request: Request, role: str) -> Response:
         "key": key,
         "code": code,
         "title": meta.get("title", ""),
-        "join_url": join_url(request, code),
+        "join_url": join_url(request, code, meta.get("jkey")),
         "join_host": base_url(request).split("://", 1)[-1],
         "qr_url": f"{api}/qr.svg",
     }
@@ -274,14 +310,33 @@ async def projector(request: Request) -> Response:
     return await _staff_page(request, "projector")
 
 
+async def _staff_key_given(request: Request, workshop_id: str) -> bool:
+    """The request carries this workshop's view or facilitator key (cookie, ?key= or
+    bearer)."""
+    auth = request.headers.get("authorization", "")
+    given = [
+        request.cookies.get(STAFF_COOKIES["projector"] + workshop_id),
+        request.cookies.get(STAFF_COOKIES["facilitator"] + workshop_id),
+        request.query_params.get("key"),
+        auth[7:].strip() if auth.lower().startswith("bearer ") else None,
+    ]
+    store = request.app.state.store
+    for key in given:
+        if key and await store.check_key(workshop_id, key, view=True):
+            return True
+    return False
+
+
 async def qr_svg(request: Request) -> Response:
-    meta: dict[str, str] = await request.app.state.store.meta(request.path_params["id"])
-    if not meta or not meta.get("code"):
+    """The QR code carries the join secret: only for the wall and the control screen."""
+    workshop_id = request.path_params["id"]
+    meta: dict[str, str] = await request.app.state.store.meta(workshop_id)
+    if not meta or not meta.get("code") or not await _staff_key_given(request, workshop_id):
         return Response("", status_code=404, media_type="image/svg+xml")
     return Response(
-        qr.svg(join_url(request, meta["code"])),
+        qr.svg(join_url(request, meta["code"], meta.get("jkey"))),
         media_type="image/svg+xml",
-        headers={"Cache-Control": "private, max-age=300"},
+        headers={"Cache-Control": "no-store"},  # it carries the join secret
     )
 
 

@@ -25,7 +25,9 @@ CLOSE_TOO_MANY: Final = 4429
 
 # Client frame types (the front end keeps the same frozen list in static/js/protocol.js).
 CLIENT_TYPES: Final = ("hello", "op", "ping")
-SERVER_TYPES: Final = ("welcome", "events", "ack", "nack", "error", "presence", "pong")
+SERVER_TYPES: Final = (
+    "welcome", "events", "ack", "nack", "error", "presence", "pong", "wait")
+CODE_DIGITS: Final = range(6, 11)  # a join code has 6 to 10 digits
 
 
 def parse_frame(text: str | bytes) -> dict[str, Any]:
@@ -50,6 +52,7 @@ class Hello:
     token: str | None = None
     workshop: str | None = None
     key: str | None = None
+    join_secret: str | None = None
 
 
 def _opt_str(data: dict[str, Any], field: str, max_len: int = 200) -> str | None:
@@ -70,10 +73,11 @@ def parse_hello(data: dict[str, Any]) -> Hello:
         raise DomainError("bad_args", field="since")
     lang = data.get("lang") if data.get("lang") in ("nl", "en") else ""
     if role == "participant":
-        code = _opt_str(data, "code", 6)
-        if not code or len(code) != 6 or not code.isdigit():
+        code = _opt_str(data, "code", CODE_DIGITS[-1])
+        if not code or len(code) not in CODE_DIGITS or not code.isascii() or not code.isdigit():
             raise DomainError("bad_args", field="code")
-        return Hello(role, str(lang), since, code=code, token=_opt_str(data, "token"))
+        return Hello(role, str(lang), since, code=code, token=_opt_str(data, "token"),
+                     join_secret=_opt_str(data, "join_secret"))
     if role in ("facilitator", "projector"):
         workshop = _opt_str(data, "workshop", 64)
         key = _opt_str(data, "key")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+import random
+from typing import Any, NoReturn
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import keys, protocol
+from server.admission import MAX_BOOKED_WAIT_MS, Admission
 from server.config import Settings
 from server.errors import DomainError, pick_language
 from server.fanout import Client, SlowClient, coalesce, frame
@@ -24,7 +26,6 @@ from server.views import Viewer, view_event, view_state
 log = logging.getLogger("samenspel.sockets")
 
 REPLAY_MAX = 2000  # more missed events than this: a fresh snapshot is cheaper
-FAIL_WINDOW = 60
 
 
 class Refused(Exception):
@@ -59,6 +60,7 @@ class Session:
         self.store = store
         self.limiter = limiter
         self.settings = settings
+        self.admission = Admission(limiter, settings)
         self.lang = "nl"
         self.address = websocket.client.host if websocket.client else None
         self.bucket = TokenBucket(rate=20, burst=60)
@@ -117,42 +119,62 @@ class Session:
             await self.send(protocol.error_frame(err, self.lang))
         await self.close(code, err.code)
 
-    async def failed(self) -> None:
-        """Count a failed join or key for this address."""
-        await self.limiter.hit("fail", self.address, FAIL_WINDOW)
+    async def fail(
+        self, close_code: int, error: DomainError, *, limited: bool, guess: bool = False
+    ) -> NoReturn:
+        """Count a failed join or key for this address and refuse it: with 4429 when the
+        address is over its limit (so the answer says nothing about what was tried)."""
+        await self.admission.failed(self.address, guess=guess)
+        if limited:
+            raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
+        raise Refused(close_code, error)
+
+    async def wait_turn(self) -> None:
+        """A new phone from a busy address waits its turn (never refused): the socket
+        stays open, a `wait` frame says how long, and the hello is answered after."""
+        while True:
+            wait_ms, booked = await self.admission.join_turn(self.address)
+            if wait_ms <= 0:
+                return
+            await self.send(orjson.dumps({"type": "wait", "retry_after_ms": wait_ms}))
+            if booked:
+                await asyncio.sleep(wait_ms / 1000)
+                return
+            # Not booked (too far ahead): ask again once a turn may be bookable, each
+            # phone at its own moment.
+            await asyncio.sleep((wait_ms - MAX_BOOKED_WAIT_MS) / 1000 + random.random())
 
     async def serve(self, hello: protocol.Hello) -> None:
-        # Over the failure limit, an address may still come in with a valid token or key
-        # (they cannot be guessed); only joining by code alone is refused for a while, so
-        # that one hall behind one address is not locked out by a few typos.
-        limited = (
-            await self.limiter.count("fail", self.address) >= self.settings.failures_per_minute
-        )
-        if limited and hello.role == "participant" and not hello.token:
-            raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
+        # Over the failure limit, an address may still come in with a valid token, key or
+        # QR-link secret (they cannot be guessed); only a typed code is refused for a
+        # while, so that one hall behind one address is not locked out by a few typos.
+        limited = await self.admission.limited(self.address)
         token: str | None = None
         pid: str | None = None
         if hello.role == "participant":
             assert hello.code is not None
             workshop_id = await self.store.workshop_for_code(hello.code)
             feed = await self.hub.feed(workshop_id) if workshop_id else None
+            by_link = feed is not None and await self.store.check_join_secret(
+                feed.workshop_id, hello.join_secret)
+            if not hello.token and not by_link:
+                refused = await self.admission.refused_code(self.address)
+                if refused:
+                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError(refused))
             if feed is None:
-                await self.failed()
-                if limited:
-                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
-                raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
+                await self.fail(protocol.CLOSE_NOT_FOUND, DomainError("no_code"),
+                                limited=limited, guess=not hello.token)
             if hello.token:
                 pid = await self.store.participant_for_token(feed.workshop_id, hello.token)
                 if pid is None:
-                    await self.failed()
-                    if limited:
-                        raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
-                    raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_token"))
+                    await self.fail(protocol.CLOSE_WRONG_KEY, DomainError("wrong_token"),
+                                    limited=limited)
                 token = hello.token
             else:
                 ws = feed.room["workshop"]
                 if ws["phase"] == "closed":
                     raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_code"))
+                await self.wait_turn()
                 try:
                     # The lock is checked by the join script, atomically: this process's
                     # room may be a tick behind a lock or unlock that was just acked.
@@ -166,18 +188,14 @@ class Session:
             assert hello.workshop is not None
             feed = await self.hub.feed(hello.workshop)
             if feed is None:
-                await self.failed()
-                if limited:
-                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
-                raise Refused(protocol.CLOSE_NOT_FOUND, DomainError("no_workshop"))
+                await self.fail(protocol.CLOSE_NOT_FOUND, DomainError("no_workshop"),
+                                limited=limited)
             granted = await self.store.check_key(
                 feed.workshop_id, hello.key, view=hello.role == "projector"
             )
             if granted is None:
-                await self.failed()
-                if limited:
-                    raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
-                raise Refused(protocol.CLOSE_WRONG_KEY, DomainError("wrong_key"))
+                await self.fail(protocol.CLOSE_WRONG_KEY, DomainError("wrong_key"),
+                                limited=limited)
             role = hello.role
         if not hello.lang:
             self.lang = pick_language(feed.room["workshop"]["settings"].get("language"))

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server import keys
 from server.batcher import ScriptBatcher
 from server.errors import DomainError
+from server.protocol import CODE_DIGITS
 from server.rules import DEFAULT_SETTINGS
 
 STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -40,6 +42,20 @@ return 0
 def new_secret() -> str:
     """A key or token: 192 random bits, URL-safe."""
     return secrets.token_urlsafe(24)
+
+
+def is_code(code: object) -> bool:
+    return isinstance(code, str) and len(code) in CODE_DIGITS and code.isascii() and (
+        code.isdigit())
+
+
+def code_length(active: int, odds: int) -> int:
+    """The fewest digits (6 to 10) for which one guess hits one of `active` codes with a
+    chance of at most 1 in `odds`: active / 10**digits <= 1 / odds."""
+    for digits in CODE_DIGITS:
+        if active * odds <= 10**digits:
+            return digits
+    return CODE_DIGITS[-1]
 
 
 def new_id(prefix: str = "") -> str:
@@ -178,17 +194,38 @@ class Store:
         return Answer(False, code=out["code"], params=params if isinstance(params, dict) else {})
 
     # ------------------------------------------------------------- workshops
-    async def create_workshop(self, clean: dict[str, Any]) -> dict[str, str]:
-        """Store a new workshop; returns id, code and the two keys (shown once)."""
+    async def active_codes(self) -> int:
+        """How many join codes are in use now (expired ones are dropped first)."""
+        now = int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(keys.ACTIVE_CODES, "-inf", now)
+            pipe.zcard(keys.ACTIVE_CODES)
+            _, count = await pipe.execute()
+        return int(count)
+
+    async def _track_code(self, code: str) -> None:
+        """Count a code as in use until it expires (as its code key does)."""
+        expires = int(time.time() * 1000) + self.retention_ms
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(keys.ACTIVE_CODES, {code: expires})
+            pipe.pexpire(keys.ACTIVE_CODES, self.retention_ms)
+            await pipe.execute()
+
+    async def create_workshop(self, clean: dict[str, Any], code_odds: int = 100_000) -> dict[
+            str, str]:
+        """Store a new workshop; returns id, code, the two keys (shown once) and the join
+        secret. The code is long enough for the codes in use, the new one included."""
         workshop_id = new_id()
-        facilitator_key, view_key = new_secret(), new_secret()
+        facilitator_key, view_key, join_secret = new_secret(), new_secret(), new_secret()
+        digits = code_length(await self.active_codes() + 1, code_odds)
         for _ in range(50):
-            code = f"{secrets.randbelow(1_000_000):06d}"
+            code = f"{secrets.randbelow(10**digits):0{digits}d}"
             key = keys.code_key(code)
             if await self.redis.set(key, workshop_id, nx=True, px=self.retention_ms):
                 break
-        else:  # pragma: no cover - a million codes all taken
+        else:  # pragma: no cover - the code space is full
             raise DomainError("internal")
+        await self._track_code(code)
         prompts = [{"id": f"q{i + 1}", "text": text} for i, text in enumerate(clean["prompts"])]
         args = {
             "id": workshop_id,
@@ -198,15 +235,16 @@ class Store:
             "settings": clean["settings"],
             "fkey": digest(facilitator_key),
             "vkey": digest(view_key),
+            "jkey": join_secret,
         }
         answer = await self.run(workshop_id, "create", args, role="system")
         if not answer.ok:  # pragma: no cover - fresh random id
             raise answer.error()
         return {"id": workshop_id, "code": code, "facilitator_key": facilitator_key,
-                "view_key": view_key}
+                "view_key": view_key, "join_secret": join_secret}
 
     async def workshop_for_code(self, code: str) -> str | None:
-        if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+        if not is_code(code):
             return None
         workshop_id: str | None = await self.redis.get(keys.code_key(code))
         return workshop_id
@@ -224,15 +262,30 @@ class Store:
             return "projector"
         return None
 
+    async def join_secret(self, workshop_id: str) -> str | None:
+        """The secret of the QR link (kept as is: the wall shows it again; see
+        docs/decisions.md), or None for a workshop made before there were any."""
+        secret: str | None = await self.redis.hget(
+            keys.workshop_key(workshop_id, "meta"), "jkey")
+        return secret or None
+
+    async def check_join_secret(self, workshop_id: str, given: str | None) -> bool:
+        if not given or len(given) > 200:
+            return False
+        stored = await self.join_secret(workshop_id)
+        return stored is not None and hmac.compare_digest(given.encode(), stored.encode())
+
     async def rotate_keys(self, workshop_id: str) -> dict[str, str]:
-        """New keys for a workshop, in one step that first checks it still exists (an
-        erase may have come first): DomainError("no_workshop") if it does not."""
-        facilitator_key, view_key = new_secret(), new_secret()
-        args = {"fkey": digest(facilitator_key), "vkey": digest(view_key)}
+        """New keys and a new join secret (a leaked QR link is a leaked link too), in one
+        step that first checks the workshop still exists (an erase may have come first):
+        DomainError("no_workshop") if it does not."""
+        facilitator_key, view_key, join_secret = new_secret(), new_secret(), new_secret()
+        args = {"fkey": digest(facilitator_key), "vkey": digest(view_key), "jkey": join_secret}
         answer = await self.run(workshop_id, "rotate_keys", args, role="system")
         if not answer.ok:
             raise answer.error()
-        return {"facilitator_key": facilitator_key, "view_key": view_key}
+        return {"facilitator_key": facilitator_key, "view_key": view_key,
+                "join_secret": join_secret}
 
     async def erase(self, workshop_id: str) -> None:
         """Every key of the workshop in one step, then its join code's key. The code's
@@ -242,10 +295,17 @@ class Store:
         answer = await self.run(workshop_id, "erase", {}, role="system")
         code = (answer.result or {}).get("code") if answer.ok else None
         if code:
-            await self._drop_code(keys=[keys.code_key(str(code))], args=[workshop_id])
+            dropped = await self._drop_code(keys=[keys.code_key(str(code))], args=[workshop_id])
+            if dropped:
+                await self.redis.zrem(keys.ACTIVE_CODES, code)
 
     async def touch_code(self, code: str) -> None:
-        await self.redis.pexpire(keys.code_key(code), self.retention_ms)
+        expires = int(time.time() * 1000) + self.retention_ms
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.pexpire(keys.code_key(code), self.retention_ms)
+            pipe.zadd(keys.ACTIVE_CODES, {code: expires}, xx=True)
+            pipe.pexpire(keys.ACTIVE_CODES, self.retention_ms)
+            await pipe.execute()
 
     # ----------------------------------------------------------- participants
     async def participant_for_token(self, workshop_id: str, token: str | None) -> str | None:

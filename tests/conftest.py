@@ -48,6 +48,7 @@ def _erase_created(url: str) -> None:
             names = keys.workshop_keys(wid)
             if code:
                 names.append(keys.code_key(str(code)))
+                client.zrem(keys.ACTIVE_CODES, str(code))
             client.delete(*names)
     finally:
         client.close()

@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -143,7 +143,7 @@ class ServerProcess:
         *,
         name: str = "server",
         port: int | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         data_dir: Path | None = None,
     ) -> None:
         self.redis_url = redis_url
@@ -151,7 +151,7 @@ class ServerProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.port = port or free_port()
-        self.extra_env = dict(env or {})
+        self.extra_env: dict[str, str | None] = dict(env or {})
         self.data_dir = data_dir or (self.log_dir / f"{name}-data")
         self.log_path = self.log_dir / f"{name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -183,10 +183,24 @@ class ServerProcess:
             # outlive one run: the per-address limits are tested on their own.
             "FAILURES_PER_MINUTE": "100000",
             "CREATES_PER_HOUR": "100000",
+            "GUESSES_PER_MINUTE": "100000",
+            # Many phones of many tests join from 127.0.0.1 at once: not one hall.
+            "JOINS_PER_SECOND": "100000",
+            "JOIN_BURST": "100000",
+            # Join codes stay 6 digits however many workshops a shared Redis holds: their
+            # growth is tested on its own (tests/security/test_admission.py).
+            "CODE_ODDS": "1",
+            # Tests speak for other client addresses through X-Forwarded-For (the test
+            # of the default, which trusts nobody, removes this).
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
         })
         if self.redis_url is not None:
             env["REDIS_URL"] = self.redis_url
-        env.update(self.extra_env)
+        for name, value in self.extra_env.items():
+            if value is None:
+                env.pop(name, None)   # unset, as on a server where nobody set it
+            else:
+                env[name] = value
         return env
 
     def start(self, timeout: float = 30.0) -> ServerProcess:

@@ -68,7 +68,8 @@ if op == 'create' then
   redis.call('HSET', K_META, 'id', args.id, 'code', args.code, 'title', args.title,
     'phase', 'collect', 'locked', '0', 'seq', 0, 'settings', cjson.encode(args.settings),
     'prompts', cjson.encode(args.prompts), 'timer', cjson.encode({running = false, ends_at = NULL, remaining_ms = NULL}),
-    'fkey', args.fkey, 'vkey', args.vkey, 'created_at', now, 'corder', 0, 'count', 0)
+    'fkey', args.fkey, 'vkey', args.vkey, 'jkey', args.jkey, 'created_at', now, 'corder', 0,
+    'count', 0)
   return ok({created_at = now})
 end
 
@@ -80,7 +81,7 @@ if redis.call('EXISTS', K_META) == 0 then return fail('no_workshop') end
 if op == 'rotate_keys' or op == 'erase' then
   if role ~= 'system' then return fail('not_allowed') end
   if op == 'rotate_keys' then
-    redis.call('HSET', K_META, 'fkey', args.fkey, 'vkey', args.vkey)
+    redis.call('HSET', K_META, 'fkey', args.fkey, 'vkey', args.vkey, 'jkey', args.jkey)
     return ok({})
   end
   -- The join code's key lives outside this workshop's hash tag (another Cluster slot):

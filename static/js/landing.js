@@ -102,6 +102,21 @@ form.addEventListener("submit", async (event) => {
   created(data);
 });
 
+/** A join code (6 to 10 digits) in groups of 3 or 4: "123 456", "123 4567", "123 456 7890". */
+function spacedCode(code) {
+  const groups = Math.ceil(code.length / 4);
+  const size = Math.floor(code.length / groups);
+  const longer = code.length % groups; // the last groups take one digit more
+  const out = [];
+  let at = 0;
+  for (let i = 0; i < groups; i += 1) {
+    const n = size + (i >= groups - longer ? 1 : 0);
+    out.push(code.slice(at, at + n));
+    at += n;
+  }
+  return out.join(" ");
+}
+
 function created(data) {
   const abs = (url) => new URL(url, location.href).href;
   try {
@@ -112,7 +127,7 @@ function created(data) {
   }
   $("facilitator-link").value = abs(data.urls.facilitator);
   $("projector-link").value = abs(data.urls.projector);
-  $("created-code").textContent = `${data.code.slice(0, 3)} ${data.code.slice(3)}`;
+  $("created-code").textContent = spacedCode(data.code);
   $("go-control").href = data.urls.facilitator;
   $("go-projector").href = data.urls.projector;
   form.hidden = true;

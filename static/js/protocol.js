@@ -6,11 +6,11 @@ import { applyEvents, applyPresence } from "./state.js";
 export const MSG = Object.freeze({
   HELLO: "hello", OP: "op", PING: "ping",
   WELCOME: "welcome", EVENTS: "events", ACK: "ack", NACK: "nack", ERROR: "error",
-  PRESENCE: "presence", PONG: "pong",
+  PRESENCE: "presence", PONG: "pong", WAIT: "wait",
 });
 export const CLIENT_TYPES = Object.freeze(["hello", "op", "ping"]);
 export const SERVER_TYPES = Object.freeze(
-  ["welcome", "events", "ack", "nack", "error", "presence", "pong"]);
+  ["welcome", "events", "ack", "nack", "error", "presence", "pong", "wait"]);
 
 /** Ops, as in server/rules.py OPS. */
 export const OP = Object.freeze({
@@ -78,7 +78,8 @@ function writeStorage(key, value) {
 
 /**
  * @typedef {{op_id: string, op: string, args: object, at: number}} OutboxEntry
- * @typedef {"connecting"|"online"|"offline"} Status
+ * @typedef {"connecting"|"waiting"|"online"|"offline"} Status
+ * ("waiting": the server holds a new phone's hello for its turn, see the `wait` frame)
  */
 
 /**
@@ -88,8 +89,8 @@ function writeStorage(key, value) {
  */
 export class Connection {
   /**
-   * @param {{role: string, code?: string, workshop?: string, key?: string, lang?: string,
-   *          storageKey: string, url?: string}} opts
+   * @param {{role: string, code?: string, joinSecret?: string, workshop?: string, key?: string,
+   *          lang?: string, storageKey: string, url?: string}} opts
    */
   constructor(opts) {
     this.opts = opts;
@@ -217,8 +218,12 @@ export class Connection {
     const since = this.state && this.seq !== null ? this.seq : null;
     const lang = this.opts.lang || "nl";
     if (this.opts.role === "participant") {
-      return { type: MSG.HELLO, role: "participant", code: this.opts.code, token: this.token,
+      const hello = { type: MSG.HELLO, role: "participant", code: this.opts.code, token: this.token,
         since, lang };
+      // The QR link's secret: lets this phone in even while its address is over the limit
+      // for wrong codes.
+      if (this.opts.joinSecret) hello.join_secret = this.opts.joinSecret;
+      return hello;
     }
     return { type: MSG.HELLO, role: this.opts.role, workshop: this.opts.workshop,
       key: this.opts.key, since, lang };
@@ -235,6 +240,12 @@ export class Connection {
           this.state = applyPresence(this.state, msg.participants);
           this.emit("state", this.state, { presence: true });
         }
+        return undefined;
+      case MSG.WAIT:
+        // Many phones join from this address: the server answers the hello in a moment.
+        // Wait for it (the no-welcome watchdog counts from then), saying so calmly.
+        this.openedAt = Date.now() + Math.max(0, Number(msg.retry_after_ms) || 0);
+        this.setStatus("waiting");
         return undefined;
       case MSG.ERROR:
         this.lastError = msg.error || null;

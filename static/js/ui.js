@@ -17,7 +17,8 @@ export function bindStatus(conn) {
     // outbox and goes again by itself. Say so calmly; nothing is lost.
     const delayed = conn.status === "online" && conn.delayed.size > 0;
     box.dataset.state = delayed ? "waiting" : conn.status;
-    let words = delayed ? t("conn.try_again") : t(`conn.${conn.status}`);
+    let words = delayed ? t("conn.try_again")
+      : conn.status === "waiting" ? t("conn.busy") : t(`conn.${conn.status}`);
     if (waiting && conn.status !== "online") words += ` ${t("conn.waiting", { count: waiting })}`;
     if (text.textContent !== words) text.textContent = words;
   };
@@ -145,7 +146,7 @@ export function startScreen(role) {
   const config = readConfig();
   setCatalogue(config.i18n, config.lang);
   const who = role === "participant"
-    ? { code: config.code }
+    ? { code: config.code, joinSecret: config.join_secret }
     : { workshop: config.workshop, key: config.key };
   const conn = new Connection({
     role,

@@ -1,5 +1,6 @@
-"""The QR code is an SVG of the absolute join URL: PUBLIC_URL when set, else the address
-the request came to. Shown on the control screen and, large, on the wall."""
+"""The QR code is an SVG of the absolute join URL with the join secret (`urls.join`):
+PUBLIC_URL when set, else the address the request came to. Shown on the control screen
+and, large, on the wall; only to a request with the workshop's view or facilitator key."""
 
 from __future__ import annotations
 
@@ -39,17 +40,23 @@ def _create(base: str) -> dict[str, str]:
 
 def test_qr_encodes_the_request_address(app: ServerProcess) -> None:
     created = _create(app.url)
-    resp = http_sync("GET", f"{app.url}/api/workshops/{created['id']}/qr.svg")
+    wall = {"Authorization": f"Bearer {created['view_key']}"}
+    resp = http_sync("GET", f"{app.url}/api/workshops/{created['id']}/qr.svg", headers=wall)
     assert resp.status == 200
     assert resp.headers["content-type"].startswith("image/svg+xml")
-    assert resp.text == qr.svg(f"{app.url}/join?code={created['code']}")
-    assert http_sync("GET", f"{app.url}/api/workshops/nope/qr.svg").status == 404
+    assert created["urls"]["join"] == (
+        f"/join?code={created['code']}&s={created['join_secret']}")
+    assert resp.text == qr.svg(f"{app.url}{created['urls']['join']}")
+    assert http_sync("GET", f"{app.url}/api/workshops/nope/qr.svg", headers=wall).status == 404
+    # It carries the join secret: not for anyone who knows the workshop's id.
+    assert http_sync("GET", f"{app.url}/api/workshops/{created['id']}/qr.svg").status == 404
 
 
 def test_qr_and_wall_respect_public_url(public_app: ServerProcess, screens: Screens) -> None:
     created = _create(public_app.url)
-    resp = http_sync("GET", f"{public_app.url}/api/workshops/{created['id']}/qr.svg")
-    assert resp.text == qr.svg(f"{PUBLIC}/join?code={created['code']}")
+    resp = http_sync("GET", f"{public_app.url}/api/workshops/{created['id']}/qr.svg",
+                     headers={"Authorization": f"Bearer {created['facilitator_key']}"})
+    assert resp.text == qr.svg(f"{PUBLIC}{created['urls']['join']}")
     wall = screens.page("wall", WALL)
     wall.goto(f"{public_app.url}{created['urls']['projector']}")
     expect(wall.locator(".join-host")).to_have_text("samenspel.example.org")

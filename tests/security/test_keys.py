@@ -90,7 +90,7 @@ async def test_no_key_or_token_in_the_log(logged: ServerProcess) -> None:
     s = logged
     w = await create_workshop(s.url, settings={"anonymous": False})
     wid, fkey, vkey = w["id"], w["facilitator_key"], w["view_key"]
-    secrets_seen = {fkey, vkey}
+    secrets_seen = {fkey, vkey, w["join_secret"]}
     # Pages with the key in the URL, swapped for cookies; then the pages by cookie.
     for path in (w["urls"]["facilitator"], w["urls"]["projector"], w["urls"]["join"]):
         resp = await http("GET", s.url + path, follow=False)
@@ -133,7 +133,7 @@ async def test_no_key_or_token_in_the_log(logged: ServerProcess) -> None:
         assert resp.status == 200, (path, resp)
     # Rotation: the new keys are secrets too.
     fresh = (await http("POST", f"{s.url}/api/workshops/{wid}/keys", headers=bearer(fkey))).json()
-    secrets_seen |= {fresh["facilitator_key"], fresh["view_key"]}
+    secrets_seen |= {fresh["facilitator_key"], fresh["view_key"], fresh["join_secret"]}
     assert (await http("GET", s.url + fresh["urls"]["facilitator"], follow=False)).status == 303
     await fac.wait_closed(5)
     await wall.wait_closed(5)

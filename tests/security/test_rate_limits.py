@@ -4,7 +4,7 @@
 One server on a private Valkey (rate-limit counters live in Redis; a private one starts
 at zero), with the default FAILURES_PER_MINUTE=20 and CREATES_PER_HOUR=5. Each test
 speaks for its own client address through X-Forwarded-For, which the server trusts from
-127.0.0.1 (uvicorn --proxy-headers), so the tests do not share counters.
+127.0.0.1 (FORWARDED_ALLOW_IPS, set by tests/support.py), so the tests do not share counters.
 """
 
 from __future__ import annotations
