@@ -6,11 +6,11 @@ import { applyEvents, applyPresence } from "./state.js";
 export const MSG = Object.freeze({
   HELLO: "hello", OP: "op", PING: "ping",
   WELCOME: "welcome", EVENTS: "events", ACK: "ack", NACK: "nack", ERROR: "error",
-  PRESENCE: "presence", PONG: "pong",
+  PRESENCE: "presence", PONG: "pong", STATUS: "status",
 });
 export const CLIENT_TYPES = Object.freeze(["hello", "op", "ping"]);
 export const SERVER_TYPES = Object.freeze(
-  ["welcome", "events", "ack", "nack", "error", "presence", "pong"]);
+  ["welcome", "events", "ack", "nack", "error", "presence", "pong", "status"]);
 
 /** Ops, as in server/rules.py OPS. */
 export const OP = Object.freeze({
