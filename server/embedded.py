@@ -123,19 +123,24 @@ def _running_valkey(pid_file: Path) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    return pid if b"valkey" in cmdline else None
+    return pid if b"valkey" in cmdline and not _ended(pid) else None
+
+
+def _ended(pid: int) -> bool:
+    """True when the process is gone or has exited (a zombie, not yet reaped by its
+    parent, no longer writes anything)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if _ended(pid):
             return True
-        # Our own child (an earlier start of this process): reap it, or it stays a zombie.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
         time.sleep(0.05)
     return False
 

@@ -84,7 +84,8 @@ function writeStorage(key, value) {
 /**
  * One live connection to a workshop. Events: "status" (Status), "state" (state, info),
  * "ack" (entry, result), "nack" (entry, error), "outbox" (entries), "fatal" (code, error),
- * "error" (error), "delay" (how many ops wait after a `try_again` nack; error or null).
+ * "error" (error), "delay" (how many ops wait after a `try_again` nack; error or null),
+ * "store" (true when the server says it cannot save now: a `status` frame).
  */
 export class Connection {
   /**
@@ -125,6 +126,9 @@ export class Connection {
     /** @type {Set<string>} ops the store could not take just now (`try_again`): they wait
      * in the outbox and are sent again; the screens say so, calmly ("delay" event). */
     this.delayed = new Set();
+    /** The server's store is down, frozen or full (`status` frame): nothing can be saved
+     * now; the screens say so calmly, as for a delayed op. */
+    this.storeDown = false;
     /** @type {Map<string, Function[]>} */
     this.handlers = new Map();
   }
@@ -236,6 +240,9 @@ export class Connection {
           this.emit("state", this.state, { presence: true });
         }
         return undefined;
+      case MSG.STATUS:
+        this.setStoreDown(msg.store === "down");
+        return undefined;
       case MSG.ERROR:
         this.lastError = msg.error || null;
         if (this.ready) this.emit("error", msg.error);
@@ -265,6 +272,7 @@ export class Connection {
     this.ready = true;
     this.attempt = 0;
     this.lastError = null;
+    this.setStoreDown(false); // a `status` frame follows the welcome when it is still down
     this.setStatus("online");
     this.save();
     this.emit("state", this.state, { welcome: true });
@@ -318,6 +326,12 @@ export class Connection {
     this.emit("outbox", this.outbox);
     if (ok) this.emit("ack", entry, msg.result || {}, msg.seq);
     else this.emit("nack", entry, msg.error || { code: "internal", message: "" });
+  }
+
+  setStoreDown(down) {
+    if (down === this.storeDown) return;
+    this.storeDown = down;
+    this.emit("store", down);
   }
 
   /** Change the local state (e.g. with an ack's result) and tell the screen. */
