@@ -36,7 +36,7 @@ export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "c
 /** WebSocket close codes the server uses. */
 export const CLOSE = Object.freeze({
   MALFORMED: 4400, WRONG_KEY: 4401, LOCKED: 4403, NOT_FOUND: 4404, TOO_SLOW: 4408,
-  ERASED: 4410, TOO_MANY: 4429, RESTART: 1012,
+  ERASED: 4410, TOO_MANY: 4429, RESTART: 1012, TRY_AGAIN: 1013,
 });
 
 // Nacks that mean "not now" rather than "no": the op stays in the outbox and is sent again.
@@ -369,6 +369,9 @@ export class Connection {
     this.inflight.clear();
     this.save();
     if (this.stopped) return;
+    // 1013: the server could not reach its store for the hello; say so calmly while we
+    // try again. Any other close: we no longer know.
+    this.setStoreDown(code === CLOSE.TRY_AGAIN);
     switch (code) {
       case CLOSE.WRONG_KEY:
         if (this.opts.role === "participant" && this.token) {
@@ -441,6 +444,7 @@ export class Connection {
       this.ready = false;
       this.inflight.clear();
     }
+    this.setStoreDown(false);
     if (reason === "offline") {
       clearTimeout(this.retryTimer);
       this.setStatus("offline");

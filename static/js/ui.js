@@ -13,10 +13,10 @@ export function bindStatus(conn) {
   if (!box || !text) return;
   const render = () => {
     const waiting = conn.outbox.length;
-    // Online, but the store could not take an op just now (`try_again`), or the server
-    // says it cannot save now (`status` frame; the wall has no ops): what waits goes again
-    // by itself. Say so calmly; nothing is lost.
-    const delayed = conn.status === "online" && (conn.delayed.size > 0 || conn.storeDown);
+    // Online, but the store could not take an op just now (`try_again`); or the server
+    // says it cannot save now (a `status` frame, which the wall gets too, or a hello
+    // refused with 1013): what waits goes again by itself. Say so calmly; nothing is lost.
+    const delayed = conn.storeDown || (conn.status === "online" && conn.delayed.size > 0);
     box.dataset.state = delayed ? "waiting" : conn.status;
     let words = delayed ? t("conn.try_again") : t(`conn.${conn.status}`);
     if (waiting && conn.status !== "online") words += ` ${t("conn.waiting", { count: waiting })}`;

@@ -52,6 +52,12 @@ def test_the_wall_shows_try_again_while_the_store_is_down(
         os.kill(frozen, signal.SIGSTOP)
         expect(conn).to_have_attribute("data-state", "waiting")
         expect(conn).to_contain_text("Even geduld. Opslaan lukt nu even niet.")
+        # A wall that connects afresh meanwhile (its hello refused with 1013) says the same.
+        wall.page.context.set_offline(True)
+        expect(conn).to_have_attribute("data-state", "offline")
+        wall.page.context.set_offline(False)
+        expect(conn).to_have_attribute("data-state", "waiting")
+        expect(conn).to_contain_text("Even geduld. Opslaan lukt nu even niet.")
         os.kill(frozen, signal.SIGCONT)
         frozen = 0
         expect(conn).to_have_attribute("data-state", "online")
