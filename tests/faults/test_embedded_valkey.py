@@ -138,7 +138,11 @@ async def test_a_valkey_left_on_the_folder_is_taken_over_and_no_acked_note_is_lo
     orphan: subprocess.Popen[bytes] | None = None
     try:
         w, texts = await workshop_with_notes(app, NOTES)
-        app.stop()
+        kill_app_only(app)  # the evening: twelve acked notes, then kill -9
+        deadline = time.monotonic() + 10
+        while valkeys_on(data):  # (its own Valkey follows it: see the first test)
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
         # A Valkey left running on the folder: as the app's Valkey was after a kill -9
         # before PDEATHSIG, or one started by hand from the folder's config.
         orphan = subprocess.Popen(  # noqa: ASYNC220 - returns at once
