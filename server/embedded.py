@@ -116,14 +116,28 @@ def _password(data_dir: Path) -> str:
     return fresh
 
 
-def _running_valkey(pid_file: Path) -> int | None:
-    """The pid in the pid file when that process is a live valkey-server, else None."""
-    try:
-        pid = int(pid_file.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"valkey" in cmdline and not _ended(pid) else None
+def _running_valkeys(data_dir: Path) -> set[int]:
+    """Live valkey-servers on this folder: the one its pid file names, and any whose working
+    directory it is (Valkey changes to its `dir`; this also finds one started without our
+    pid file, say by an older version of the app)."""
+    found: set[int] = set()
+    with contextlib.suppress(OSError, ValueError):
+        found.add(int((data_dir / PID_FILE).read_text().strip()))
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if Path(os.readlink(entry / "cwd")) == data_dir:
+                        found.add(int(entry.name))
+    alive = set()
+    for pid in found:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"valkey" in cmdline and not _ended(pid):
+            alive.add(pid)
+    return alive
 
 
 def _ended(pid: int) -> bool:
@@ -204,19 +218,20 @@ class EmbeddedValkey:
     def _stop_orphan(self) -> None:
         """A Valkey still running on this folder (its app died before it could stop it)
         is shut down cleanly before ours starts: never two writers on one file."""
-        pid = _running_valkey(self.data_dir / PID_FILE)
-        if pid is None or (self.process is not None and pid == self.process.pid):
-            return
-        log.warning("a Valkey (pid %d) still ran on %s; stopping it before starting ours",
-                    pid, self.data_dir)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)  # a frozen one could not handle SIGTERM
-            os.kill(pid, signal.SIGTERM)  # clean shutdown: the AOF is complete
-        if not _wait_gone(pid, 15.0):
+        for pid in _running_valkeys(self.data_dir):
+            if self.process is not None and pid == self.process.pid:
+                continue
+            log.warning("a Valkey (pid %d) still ran on %s; stopping it before starting ours",
+                        pid, self.data_dir)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            if not _wait_gone(pid, 5.0):
-                raise RuntimeError(f"could not stop the Valkey (pid {pid}) on {self.data_dir}")
+                os.kill(pid, signal.SIGCONT)  # a frozen one could not handle SIGTERM
+                os.kill(pid, signal.SIGTERM)  # clean shutdown: the AOF is complete
+            if not _wait_gone(pid, 15.0):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                if not _wait_gone(pid, 5.0):
+                    raise RuntimeError(f"could not stop the Valkey (pid {pid}) on "
+                                       f"{self.data_dir}")
 
     def spawn(self) -> None:
         """Start the child (returns at once; see ready())."""

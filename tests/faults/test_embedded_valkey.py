@@ -131,8 +131,9 @@ async def test_second_app_on_the_same_data_folder_is_refused(data: Path,
         first.reap()
 
 
+@pytest.mark.parametrize("pid_file", [True, False], ids=["pid-file", "no-pid-file"])
 async def test_a_valkey_left_on_the_folder_is_taken_over_and_no_acked_note_is_lost(
-        data: Path, logs_dir: Path) -> None:
+        data: Path, logs_dir: Path, tmp_path: Path, pid_file: bool) -> None:
     app = ServerProcess(None, logs_dir, name="orphan", data_dir=data)
     app.start()
     orphan: subprocess.Popen[bytes] | None = None
@@ -144,9 +145,15 @@ async def test_a_valkey_left_on_the_folder_is_taken_over_and_no_acked_note_is_lo
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
         # A Valkey left running on the folder: as the app's Valkey was after a kill -9
-        # before PDEATHSIG, or one started by hand from the folder's config.
+        # before PDEATHSIG, or one started by hand from the folder's config; without a pid
+        # file, as one left by an older version of the app.
+        conf = data / "valkey.conf"
+        if not pid_file:
+            lines = conf.read_text().splitlines()
+            conf = tmp_path / "old-valkey.conf"
+            conf.write_text("\n".join(x for x in lines if not x.startswith("pidfile")) + "\n")
         orphan = subprocess.Popen(  # noqa: ASYNC220 - returns at once
-            [valkey_binary(), str(data / "valkey.conf")], cwd=data, start_new_session=True,
+            [valkey_binary(), str(conf)], cwd=data, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert len(valkeys_on(data)) == 1
         app.start()
