@@ -202,6 +202,8 @@ async def test_a_killed_valkey_is_restarted_with_its_data(data: Path, logs_dir: 
         assert valkey_child(app).pid != first.pid
         assert await note_texts(app, w) == sorted([*texts, "weer daar"])
         assert (await http("GET", f"{app.url}/healthz")).status == 200
+        assert "embedded Valkey is back" in app.log_text()
+        assert "Traceback" not in app.log_text(), app.log_tail()
     finally:
         app.stop()
         app.reap()
