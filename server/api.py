@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -169,10 +170,13 @@ async def rotate(request: Request) -> Response:
     return JSONResponse(fresh, headers=NO_STORE)
 
 
+HEALTH_SECONDS = 0.8  # a frozen store must not make a health check hang
+
+
 async def healthz(request: Request) -> Response:
     try:
-        ok = await request.app.state.store.ping()
-    except STORE_ERRORS:
+        ok = await asyncio.wait_for(request.app.state.store.ping(), HEALTH_SECONDS)
+    except (*STORE_ERRORS, TimeoutError):
         ok = False
     return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 

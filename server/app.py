@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -18,13 +19,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.admission import Admission
 from server.api import api_routes
 from server.config import Settings
-from server.embedded import EmbeddedValkey
+from server.embedded import EmbeddedValkey, lock_data_dir
 from server.hub import Hub
 from server.ratelimit import Limiter
 from server.report import report_routes
 from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
 from server.sockets import ws_endpoint
-from server.store import Store
+from server.store import STORE_ERRORS, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("samenspel")
@@ -37,11 +38,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal settings
         assert settings is not None
+        # The one place the embedded Valkey starts (for `python -m server` and for
+        # `uvicorn --factory` alike): here, in the event loop's thread, which is the main
+        # thread, so that PDEATHSIG ties Valkey to the app's whole life.
         valkey: EmbeddedValkey | None = None
+        supervisor: asyncio.Task[None] | None = None
         if settings.redis_url is None:
-            valkey = EmbeddedValkey(settings.data_dir)
+            lock_data_dir(settings.data_dir)
+            valkey = EmbeddedValkey(settings.data_dir, maxmemory=settings.valkey_maxmemory)
             valkey.start()
+            supervisor = asyncio.create_task(valkey.supervise(), name="valkey-supervisor")
             settings = dataclasses.replace(settings, redis_url=valkey.url)
+            print(f"Embedded Valkey on {valkey.shown_url}, data in {valkey.data_dir}",
+                  flush=True)
         assert settings.redis_url is not None
         store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen)
         hub = Hub(store, settings.tick_seconds, settings.send_queue_max,
@@ -59,6 +68,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
             if valkey is not None:
                 valkey.stop()
+            if supervisor is not None:
+                supervisor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await supervisor
 
     from server.pages import page_routes
 
@@ -73,7 +86,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *page_routes(),
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    from server.pages import store_unavailable
+
+    # Store down, frozen or full: a calm 503 page (or `try_again`), not a 500 traceback.
+    handlers = dict.fromkeys(STORE_ERRORS, store_unavailable)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers=handlers)
     app.state.settings = settings
     app.state.templates = templates
     app.add_middleware(SameOriginWrites)

@@ -14,6 +14,10 @@ class Settings:
     redis_url: str | None = None
     # Where the embedded Valkey keeps its append-only file.
     data_dir: Path = Path("data")
+    # Memory cap of the embedded Valkey (Valkey's units: "256mb", "1gb"; "0": no cap). A
+    # write past it is refused (noeviction) and the app answers `try_again`: nothing is
+    # dropped silently. Ignored with REDIS_URL (set maxmemory on that server yourself).
+    valkey_maxmemory: str = "256mb"
     # Interface and port that `python -m server` binds.
     host: str = "127.0.0.1"
     port: int = 8000
@@ -60,6 +64,7 @@ class Settings:
         return cls(
             redis_url=e.get("REDIS_URL") or None,
             data_dir=Path(e.get("DATA_DIR", "data")),
+            valkey_maxmemory=e.get("VALKEY_MAXMEMORY", "256mb").strip() or "256mb",
             host=e.get("HOST", "127.0.0.1"),
             port=int(e.get("PORT", "8000")),
             public_url=(e.get("PUBLIC_URL") or "").rstrip("/") or None,

@@ -32,8 +32,9 @@ from server.fanout import (
     is_summary,
     own_note_authors,
 )
+from server.protocol import status_frame
 from server.room import Room, apply_event, subject_of
-from server.store import Event, Store, new_id, parse_entry
+from server.store import BLOCK_MAX_MS, Event, Store, new_id, parse_entry
 from server.views import (
     FACILITATOR,
     PARTICIPANT_COUNT,
@@ -94,7 +95,11 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.closing = False
+        # Whether the store reads and takes writes now; every screen is told when this
+        # changes (a `status` frame) so that it can show the calm try-again state.
         self.store_ok = True
+        self._reads_ok = True
+        self._writes_ok = True
 
     # ----------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -164,6 +169,35 @@ class Hub:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
+    # ------------------------------------------------------------- store state
+    def store_answered(self, *, read: bool = False) -> None:
+        """The store just did what was asked (a write; or, with read=True, the read)."""
+        if read:
+            self._reads_ok = True
+        else:
+            self._writes_ok = True
+        self._update_store_state()
+
+    def store_failed(self, *, read: bool = False) -> None:
+        """The store was down, frozen or full for a write (or, with read=True, the read)."""
+        if read:
+            self._reads_ok = False
+        else:
+            self._writes_ok = False
+        self._update_store_state()
+
+    def _update_store_state(self) -> None:
+        ok = self._reads_ok and self._writes_ok
+        if ok == self.store_ok:
+            return
+        self.store_ok = ok
+        log.warning("store %s", "is back" if ok else "cannot save now")
+        msg = status_frame(ok)
+        for feed in self.feeds.values():
+            for client in list(feed.clients):
+                with contextlib.suppress(SlowClient):
+                    client.push(msg)
+
     # ------------------------------------------------------------- reading
     async def _read_loop(self) -> None:
         backoff = 0.1
@@ -172,14 +206,14 @@ class Hub:
             for wid, feed in self.feeds.items():
                 streams[keys.workshop_key(wid, "events")] = f"{feed.position}-0"
             try:
-                reply: Any = await self.store.redis.xread(streams, count=1000,
-                                                          block=self._block_ms())
-                self.store_ok = True
+                reply: Any = await self.store.blocking.xread(streams, count=1000,
+                                                             block=self._block_ms())
+                self.store_answered(read=True)
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                self.store_ok = False
+                self.store_failed(read=True)
                 log.warning("event read failed (%s); retry in %.1fs", type(exc).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -217,7 +251,7 @@ class Hub:
         now = time.monotonic()
         due = [f.phones.due - now for f in self.feeds.values() if f.phones.due is not None]
         if not due:
-            return 5000
+            return BLOCK_MAX_MS
         return max(1, int(min(due) * 1000) + 1)
 
     async def _resync(self, feed: Feed) -> None:
@@ -355,11 +389,16 @@ class Hub:
         while not self.closing:
             await asyncio.sleep(PRESENCE_SECONDS)
             try:
+                # A write each second: it notices a store that is frozen or full (and
+                # back again) even when nobody acts.
+                await self.store.redis.set(keys.heartbeat_key(self.process_id), "1",
+                                           px=60_000)
+                self.store_answered()
                 await self._presence_round()
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):
-                self.store_ok = False
+                self.store_failed()
             except Exception:
                 log.exception("presence round failed")
 

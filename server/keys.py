@@ -41,6 +41,11 @@ def wake_key(process_id: str) -> str:
     return f"{PREFIX}:wake:{{{process_id}}}"
 
 
+def heartbeat_key(process_id: str) -> str:
+    """A small key per server process, written each second: proof the store takes writes."""
+    return f"{PREFIX}:heartbeat:{process_id}"
+
+
 def limit_key(bucket: str, subject: str) -> str:
     """A rate-limit counter (subject is hashed by the caller: no addresses in Redis)."""
     return f"{PREFIX}:limit:{bucket}:{subject}"

@@ -106,18 +106,40 @@ def error_page(
     lang: str | None = None,
     show_join: bool = False,
     code: str = "",
+    retry_seconds: int = 0,
 ) -> Response:
     """The one friendly error page (also for the app's own 404 and 500 handlers)."""
     lang = lang or page_language(request)
     return render(
         request, "error.html", lang, status=status, config={"page": "error"},
-        message_key=message_key, show_join=show_join, code=code,
-        title_key=f"error.title.{status}" if status in (401, 404, 429) else "error.title.other",
+        message_key=message_key, show_join=show_join, code=code, retry_seconds=retry_seconds,
+        title_key=(f"error.title.{status}" if status in (401, 404, 429, 503)
+                   else "error.title.other"),
     )
 
 
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+STORE_RETRY_SECONDS = 10
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """The store is down, frozen or full (STORE_ERRORS): the calm "even geduld" page with
+    503, which reloads itself; a JSON call gets `try_again`. Nothing is logged as a crash:
+    it is a known state, and the supervisor or the operator brings the store back."""
+    headers = {"Retry-After": str(STORE_RETRY_SECONDS)}
+    if request.url.path.startswith("/api/") and "/export." not in request.url.path:
+        from server.api import error
+        from server.security import request_language
+
+        response: Response = error("try_again", 503, request_language(request))
+    else:
+        # page_language only: the workshop's own language cannot be read now.
+        response = error_page(request, 503, "error.store", retry_seconds=STORE_RETRY_SECONDS)
+    response.headers.update(headers)
+    return response
 
 
 async def _address_blocked(request: Request) -> bool:

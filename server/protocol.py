@@ -25,8 +25,8 @@ CLOSE_TOO_MANY: Final = 4429
 
 # Client frame types (the front end keeps the same frozen list in static/js/protocol.js).
 CLIENT_TYPES: Final = ("hello", "op", "ping")
-SERVER_TYPES: Final = (
-    "welcome", "events", "ack", "nack", "error", "presence", "pong", "wait")
+SERVER_TYPES: Final = ("welcome", "events", "ack", "nack", "error", "presence", "pong",
+                       "wait", "status")
 CODE_DIGITS: Final = range(6, 11)  # a join code has 6 to 10 digits
 
 
@@ -96,6 +96,11 @@ def nack(op_id: Any, code: str, lang: str, params: dict[str, Any] | None = None)
         "type": "nack", "op_id": op_id,
         "error": {"code": code, "message": message(code, lang, params)},
     })
+
+
+def status_frame(store_ok: bool) -> bytes:
+    """Whether the server can save now ("ok") or not ("down": down, frozen or full)."""
+    return orjson.dumps({"type": "status", "store": "ok" if store_ok else "down"})
 
 
 def ack(op_id: Any, seq: int | None, result: dict[str, Any] | None) -> bytes:

@@ -260,6 +260,8 @@ class Session:
         client.push(welcome)
         for missed in replay:
             client.push(missed)
+        if not self.hub.store_ok:
+            client.push(protocol.status_frame(False))  # a screen opened while it cannot save
         self.hub.attach(feed, client)
 
     def replay_frame(self, feed: Feed, viewer: Viewer, events: list[Any]) -> bytes | None:
@@ -327,7 +329,9 @@ class Session:
                 feed.workshop_id, op, args, role=viewer.role, actor=actor, answer_key=answer_key
             )
         except STORE_ERRORS:
+            self.hub.store_failed()
             return protocol.nack(op_id, "try_again", self.lang)
+        self.hub.store_answered()
         if answer.ok:
             return protocol.ack(op_id, answer.seq, answer.result)
         return protocol.nack(op_id, answer.code, self.lang, answer.params)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import keys
@@ -27,9 +27,18 @@ from server.errors import DomainError
 from server.protocol import CODE_DIGITS
 from server.rules import DEFAULT_SETTINGS
 
-STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
-POOL_SIZE = 64  # Redis connections per process (one blocks on XREAD, one on pub/sub)
-POOL_WAIT_SECONDS = 5.0  # an op waits this long for a free connection, then `try_again`
+# The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
+# nothing of it was done): the caller answers `try_again`, and may safely send it again.
+STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, OSError)
+POOL_SIZE = 64  # Redis connections per process for ops and pages
+# An op waits this long for a free connection, then for Redis's answer; then `try_again`.
+# A frozen Redis thus costs an op at most ~2 s, never a hang.
+POOL_WAIT_SECONDS = 1.0
+SOCKET_TIMEOUT_SECONDS = 1.0
+# The hub's blocking reads (XREAD ... BLOCK up to this, and pub/sub) have their own few
+# connections, with a read timeout longer than the block.
+BLOCK_MAX_MS = 5000
+BLOCKING_TIMEOUT_SECONDS = BLOCK_MAX_MS / 1000 + 3
 
 
 # Delete a join code's key only while it still names this workshop (KEYS[1], ARGV[1]).
@@ -123,10 +132,13 @@ class Answer:
 
 
 class Store:
-    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int) -> None:
+    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int,
+                 blocking: aioredis.Redis | None = None) -> None:
         # Typed as Any: with decode_responses=True every reply is str, which redis-py's
         # annotations (bytes | str | None) cannot express.
         self.redis: Any = redis
+        # For the hub's XREAD BLOCK and pub/sub only (see BLOCKING_TIMEOUT_SECONDS).
+        self.blocking: Any = blocking or redis
         self.retention_ms = retention_ms
         self.stream_maxlen = stream_maxlen
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
@@ -144,14 +156,27 @@ class Store:
             timeout=POOL_WAIT_SECONDS,
             decode_responses=True,
             health_check_interval=10,
-            socket_timeout=10,
-            socket_connect_timeout=5,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
             retry_on_timeout=False,
         )
-        return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen)
+        blocking = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=4,
+            timeout=POOL_WAIT_SECONDS,
+            decode_responses=True,
+            health_check_interval=10,
+            socket_timeout=BLOCKING_TIMEOUT_SECONDS,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+            retry_on_timeout=False,
+        )
+        return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen,
+                   aioredis.Redis(connection_pool=blocking))
 
     async def close(self) -> None:
         await self.redis.aclose()
+        if self.blocking is not self.redis:
+            await self.blocking.aclose()
 
     async def ping(self) -> bool:
         try:

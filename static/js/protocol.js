@@ -6,11 +6,11 @@ import { applyEvents, applyPresence } from "./state.js";
 export const MSG = Object.freeze({
   HELLO: "hello", OP: "op", PING: "ping",
   WELCOME: "welcome", EVENTS: "events", ACK: "ack", NACK: "nack", ERROR: "error",
-  PRESENCE: "presence", PONG: "pong", WAIT: "wait",
+  PRESENCE: "presence", PONG: "pong", WAIT: "wait", STATUS: "status",
 });
 export const CLIENT_TYPES = Object.freeze(["hello", "op", "ping"]);
 export const SERVER_TYPES = Object.freeze(
-  ["welcome", "events", "ack", "nack", "error", "presence", "pong", "wait"]);
+  ["welcome", "events", "ack", "nack", "error", "presence", "pong", "wait", "status"]);
 
 /** Ops, as in server/rules.py OPS. */
 export const OP = Object.freeze({
@@ -36,7 +36,7 @@ export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "c
 /** WebSocket close codes the server uses. */
 export const CLOSE = Object.freeze({
   MALFORMED: 4400, WRONG_KEY: 4401, LOCKED: 4403, NOT_FOUND: 4404, TOO_SLOW: 4408,
-  ERASED: 4410, TOO_MANY: 4429, RESTART: 1012,
+  ERASED: 4410, TOO_MANY: 4429, RESTART: 1012, TRY_AGAIN: 1013,
 });
 
 // Nacks that mean "not now" rather than "no": the op stays in the outbox and is sent again.
@@ -85,7 +85,8 @@ function writeStorage(key, value) {
 /**
  * One live connection to a workshop. Events: "status" (Status), "state" (state, info),
  * "ack" (entry, result), "nack" (entry, error), "outbox" (entries), "fatal" (code, error),
- * "error" (error), "delay" (how many ops wait after a `try_again` nack; error or null).
+ * "error" (error), "delay" (how many ops wait after a `try_again` nack; error or null),
+ * "store" (true when the server says it cannot save now: a `status` frame).
  */
 export class Connection {
   /**
@@ -126,6 +127,9 @@ export class Connection {
     /** @type {Set<string>} ops the store could not take just now (`try_again`): they wait
      * in the outbox and are sent again; the screens say so, calmly ("delay" event). */
     this.delayed = new Set();
+    /** The server's store is down, frozen or full (`status` frame): nothing can be saved
+     * now; the screens say so calmly, as for a delayed op. */
+    this.storeDown = false;
     /** @type {Map<string, Function[]>} */
     this.handlers = new Map();
   }
@@ -246,6 +250,8 @@ export class Connection {
         // Wait for it (the no-welcome watchdog counts from then), saying so calmly.
         this.openedAt = Date.now() + Math.max(0, Number(msg.retry_after_ms) || 0);
         this.setStatus("waiting");
+      case MSG.STATUS:
+        this.setStoreDown(msg.store === "down");
         return undefined;
       case MSG.ERROR:
         this.lastError = msg.error || null;
@@ -276,6 +282,7 @@ export class Connection {
     this.ready = true;
     this.attempt = 0;
     this.lastError = null;
+    this.setStoreDown(false); // a `status` frame follows the welcome when it is still down
     this.setStatus("online");
     this.save();
     this.emit("state", this.state, { welcome: true });
@@ -331,6 +338,12 @@ export class Connection {
     else this.emit("nack", entry, msg.error || { code: "internal", message: "" });
   }
 
+  setStoreDown(down) {
+    if (down === this.storeDown) return;
+    this.storeDown = down;
+    this.emit("store", down);
+  }
+
   /** Change the local state (e.g. with an ack's result) and tell the screen. */
   patchState(fn) {
     if (!this.state) return;
@@ -366,6 +379,9 @@ export class Connection {
     this.inflight.clear();
     this.save();
     if (this.stopped) return;
+    // 1013: the server could not reach its store for the hello; say so calmly while we
+    // try again. Any other close: we no longer know.
+    this.setStoreDown(code === CLOSE.TRY_AGAIN);
     switch (code) {
       case CLOSE.WRONG_KEY:
         if (this.opts.role === "participant" && this.token) {
@@ -438,6 +454,7 @@ export class Connection {
       this.ready = false;
       this.inflight.clear();
     }
+    this.setStoreDown(false);
     if (reason === "offline") {
       clearTimeout(this.retryTimer);
       this.setStatus("offline");

@@ -13,16 +13,17 @@ export function bindStatus(conn) {
   if (!box || !text) return;
   const render = () => {
     const waiting = conn.outbox.length;
-    // Online, but the store could not take an op just now (`try_again`): it waits in the
-    // outbox and goes again by itself. Say so calmly; nothing is lost.
-    const delayed = conn.status === "online" && conn.delayed.size > 0;
+    // Online, but the store could not take an op just now (`try_again`); or the server
+    // says it cannot save now (a `status` frame, which the wall gets too, or a hello
+    // refused with 1013): what waits goes again by itself. Say so calmly; nothing is lost.
+    const delayed = conn.storeDown || (conn.status === "online" && conn.delayed.size > 0);
     box.dataset.state = delayed ? "waiting" : conn.status;
     let words = delayed ? t("conn.try_again")
       : conn.status === "waiting" ? t("conn.busy") : t(`conn.${conn.status}`);
     if (waiting && conn.status !== "online") words += ` ${t("conn.waiting", { count: waiting })}`;
     if (text.textContent !== words) text.textContent = words;
   };
-  conn.on("status", render).on("outbox", render).on("delay", render);
+  conn.on("status", render).on("outbox", render).on("delay", render).on("store", render);
   render();
 }
 
