@@ -188,7 +188,11 @@ if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
   elseif op == 'moderate_note' then
     note.hidden = args.hidden
     put_json(K_NOTES, note.id, note)
-    emit('note_moderated', {note = note})
+    -- A hidden note is no item: its dots go back, as when it is deleted (a note in a
+    -- cluster has none of its own). Showing it again brings none back.
+    local removed = {}
+    if args.hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
+    emit('note_moderated', {note = note, removed_items = removed})
   else
     redis.call('HDEL', K_NOTES, note.id)
     local removed = refund({note.id})
