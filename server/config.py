@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server import rules
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -36,10 +38,21 @@ class Settings:
     creates_per_hour: int = 30
     # Failed join codes or keys one address may try per minute.
     failures_per_minute: int = 20
+    # Bounds on what a workshop stores (defaults in server/rules.py): hours an op's answer
+    # is kept for a resend (a fraction is allowed, for tests), answers kept per client,
+    # notes per participant and per workshop.
+    answer_hours: float = rules.ANSWER_TTL_MS / 3_600_000
+    answers_per_actor: int = rules.ANSWERS_PER_ACTOR
+    notes_per_participant: int = rules.NOTES_PER_PARTICIPANT
+    notes_per_workshop: int = rules.NOTES_PER_WORKSHOP
 
     @property
     def retention_ms(self) -> int:
         return max(1000, int(self.retention_days * 24 * 3600 * 1000))
+
+    @property
+    def answer_ttl_ms(self) -> int:
+        return max(1, int(self.answer_hours * 3600 * 1000))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,4 +72,9 @@ class Settings:
             send_queue_max=int(e.get("SEND_QUEUE_MAX", "256")),
             creates_per_hour=int(e.get("CREATES_PER_HOUR", "30")),
             failures_per_minute=int(e.get("FAILURES_PER_MINUTE", "20")),
+            answer_hours=float(e.get("ANSWER_HOURS", str(cls.answer_hours))),
+            answers_per_actor=int(e.get("ANSWERS_PER_ACTOR", str(cls.answers_per_actor))),
+            notes_per_participant=int(
+                e.get("NOTES_PER_PARTICIPANT", str(cls.notes_per_participant))),
+            notes_per_workshop=int(e.get("NOTES_PER_WORKSHOP", str(cls.notes_per_workshop))),
         )

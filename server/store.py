@@ -23,7 +23,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server import keys
 from server.batcher import ScriptBatcher
 from server.errors import DomainError
-from server.rules import DEFAULT_SETTINGS
+from server.rules import (
+    ANSWER_TTL_MS,
+    ANSWERS_PER_ACTOR,
+    DEFAULT_SETTINGS,
+    NOTES_PER_PARTICIPANT,
+    NOTES_PER_WORKSHOP,
+)
 
 STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 POOL_SIZE = 64  # Redis connections per process (one blocks on XREAD, one on pub/sub)
@@ -99,18 +105,31 @@ class Answer:
         return DomainError(self.code, **(self.params or {}))
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What one workshop may store (server/rules.py has the defaults)."""
+
+    answer_ttl_ms: int = ANSWER_TTL_MS
+    answers_per_actor: int = ANSWERS_PER_ACTOR
+    notes_per_participant: int = NOTES_PER_PARTICIPANT
+    notes_per_workshop: int = NOTES_PER_WORKSHOP
+
+
 class Store:
-    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int) -> None:
+    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int,
+                 bounds: Bounds | None = None) -> None:
         # Typed as Any: with decode_responses=True every reply is str, which redis-py's
         # annotations (bytes | str | None) cannot express.
         self.redis: Any = redis
         self.retention_ms = retention_ms
         self.stream_maxlen = stream_maxlen
+        self.bounds = bounds or Bounds()
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
         self._ops = ScriptBatcher(redis, redis.register_script(lua))
 
     @classmethod
-    def from_url(cls, url: str, retention_ms: int, stream_maxlen: int) -> Store:
+    def from_url(cls, url: str, retention_ms: int, stream_maxlen: int,
+                 bounds: Bounds | None = None) -> Store:
         # A blocking pool: under a burst (a thousand phones placing dots at once) an op
         # waits for a free connection instead of failing with "too many connections"
         # (redis-py's default pool refuses past 100, which phones saw as `try_again`).
@@ -124,7 +143,7 @@ class Store:
             socket_connect_timeout=5,
             retry_on_timeout=False,
         )
-        return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen)
+        return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen, bounds)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -158,6 +177,10 @@ class Store:
                 self.retention_ms,
                 self.stream_maxlen,
                 fresh_id or new_id(),
+                self.bounds.answer_ttl_ms,
+                self.bounds.answers_per_actor,
+                self.bounds.notes_per_participant,
+                self.bounds.notes_per_workshop,
             ],
         )
         out = orjson.loads(raw)
