@@ -40,7 +40,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 -- ops hash, beside each answer (field: the answer key), each actor has a counter
 -- ('#' .. owner) and numbered slots ('#' .. owner .. ':' .. n -> answer key); the opsage
 -- sorted set holds the slots by time. Storing answer n of an owner forgets its slot
--- n - answers_per_actor and a few slots past their time: O(1) per op, amortised.
+-- n - answers_per_actor and, every 4th, up to 8 slots past their time: O(1) per op,
+-- amortised (O(log n) in the sorted set).
 local function forget(slot)
   local key = redis.call('HGET', K_OPS, '#' .. slot)
   if key then redis.call('HDEL', K_OPS, key, '#' .. slot) end
@@ -48,16 +49,17 @@ local function forget(slot)
 end
 
 local function remember(out)
-  redis.call('HSET', K_OPS, answer_key, out)
   -- The answer key is role:actor:op_id; an actor id holds no ':'.
   local owner = string.match(answer_key, '^[^:]*:[^:]*') or ''
   local n = redis.call('HINCRBY', K_OPS, '#' .. owner, 1)
   local slot = owner .. ':' .. n
-  redis.call('HSET', K_OPS, '#' .. slot, answer_key)
+  redis.call('HSET', K_OPS, answer_key, out, '#' .. slot, answer_key)
   redis.call('ZADD', K_OPSAGE, now, slot)
   if n > answers_per_actor then forget(owner .. ':' .. (n - answers_per_actor)) end
-  local old = redis.call('ZRANGEBYSCORE', K_OPSAGE, '-inf', now - answer_ttl, 'LIMIT', 0, 4)
-  for _, s in ipairs(old) do forget(s) end
+  if n % 4 == 0 then  -- up to 8 gone per 4 stored: the old ones cannot pile up
+    local old = redis.call('ZRANGEBYSCORE', K_OPSAGE, '-inf', now - answer_ttl, 'LIMIT', 0, 8)
+    for _, s in ipairs(old) do forget(s) end
+  end
 end
 
 local function fail(code, params)
