@@ -145,7 +145,9 @@ class Hub:
             room = await self.store.load(workshop_id)
             if room is None:
                 return None
-            feed = Feed(workshop_id, room)
+            # Empty until a socket is attached: a hello refused after the load (a wrong
+            # key) leaves a feed that the presence loop drops like any empty one.
+            feed = Feed(workshop_id, room, empty_since=time.monotonic())
             self.feeds[workshop_id] = feed
             await self._wake()
         return feed

@@ -41,6 +41,8 @@ async def test_callers_at_once_share_one_feed(store: Store) -> None:
     assert all(f is feeds[0] for f in feeds)
     assert hub._loading == {}
     assert hub.feeds == {created["id"]: feeds[0]}
+    # No socket attached (say its key was wrong): it counts as empty, to be dropped.
+    assert feeds[0].empty_since is not None
 
 
 async def test_a_caller_that_goes_away_does_not_cancel_the_shared_load(store: Store) -> None:
