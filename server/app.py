@@ -25,7 +25,7 @@ from server.ratelimit import Limiter
 from server.report import report_routes
 from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
 from server.sockets import ws_endpoint
-from server.store import STORE_ERRORS, Store
+from server.store import STORE_ERRORS, Bounds, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("samenspel")
@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             print(f"Embedded Valkey on {valkey.shown_url}, data in {valkey.data_dir}",
                   flush=True)
         assert settings.redis_url is not None
-        store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen)
+        bounds = Bounds(settings.answer_ttl_ms, settings.answers_per_actor,
+                        settings.notes_per_participant, settings.notes_per_workshop)
+        store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen,
+                               bounds)
         hub = Hub(store, settings.tick_seconds, settings.send_queue_max,
                   settings.phone_window_per_socket)
         app.state.settings = settings

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server import rules
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -52,10 +54,21 @@ class Settings:
     # Addresses (or networks) of proxies whose X-Forwarded-For/-Proto are trusted; none by
     # default, so that no client can pick its own address.
     forwarded_allow_ips: tuple[str, ...] = field(default_factory=tuple)
+    # Bounds on what a workshop stores (defaults in server/rules.py): hours an op's answer
+    # is kept for a resend (a fraction is allowed, for tests), answers kept per client,
+    # notes per participant and per workshop.
+    answer_hours: float = rules.ANSWER_TTL_MS / 3_600_000
+    answers_per_actor: int = rules.ANSWERS_PER_ACTOR
+    notes_per_participant: int = rules.NOTES_PER_PARTICIPANT
+    notes_per_workshop: int = rules.NOTES_PER_WORKSHOP
 
     @property
     def retention_ms(self) -> int:
         return max(1000, int(self.retention_days * 24 * 3600 * 1000))
+
+    @property
+    def answer_ttl_ms(self) -> int:
+        return max(1, int(self.answer_hours * 3600 * 1000))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +94,11 @@ class Settings:
             joins_per_second=float(e.get("JOINS_PER_SECOND", "10")),
             join_burst=int(e.get("JOIN_BURST", "60")),
             forwarded_allow_ips=_split(e.get("FORWARDED_ALLOW_IPS", "")),
+            answer_hours=float(e.get("ANSWER_HOURS", str(cls.answer_hours))),
+            answers_per_actor=int(e.get("ANSWERS_PER_ACTOR", str(cls.answers_per_actor))),
+            notes_per_participant=int(
+                e.get("NOTES_PER_PARTICIPANT", str(cls.notes_per_participant))),
+            notes_per_workshop=int(e.get("NOTES_PER_WORKSHOP", str(cls.notes_per_workshop))),
         )
 
 

@@ -128,11 +128,12 @@ def export_markdown(room: Room, lang: str = "nl") -> str:
     for key, heading in (("ranking", ("Rangorde", "Ranking")),
                          ("common_ground", ("Gedeelde grond", "Common ground"))):
         lines.append("## " + heading[0 if nl else 1])
-        for i, item in enumerate(votes[key], 1):
-            lines.append(f"{i}. {md(titles.get(item, item))} ({totals.get(item, 0)})")
+        ranked = [item for item in votes[key] if item in titles]  # never a bare id
+        for i, item in enumerate(ranked, 1):
+            lines.append(f"{i}. {md(titles[item])} ({totals.get(item, 0)})")
         lines.append("")
     if votes["divided"]:
         lines.append("## " + ("Verdeeld" if nl else "Divided"))
-        lines += [f"- {md(titles.get(item, item))}" for item in votes["divided"]]
+        lines += [f"- {md(titles[item])}" for item in votes["divided"] if item in titles]
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class Hub:
         self.queue_max = queue_max
         self.feeds: dict[str, Feed] = {}
         self.process_id = new_id()
-        self._loading: dict[str, asyncio.Lock] = {}
+        self._loading: dict[str, asyncio.Future[Feed | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.closing = False
@@ -126,17 +127,34 @@ class Hub:
         feed = self.feeds.get(workshop_id)
         if feed is not None:
             return feed
-        lock = self._loading.setdefault(workshop_id, asyncio.Lock())
-        async with lock:
-            feed = self.feeds.get(workshop_id)
-            if feed is None:
-                room = await self.store.load(workshop_id)
-                if room is None:
-                    return None
-                feed = Feed(workshop_id, room)
-                self.feeds[workshop_id] = feed
-                await self._wake()
-        self._loading.pop(workshop_id, None)
+        # Callers that ask at the same time share one load; the entry goes when that load
+        # ends, found or not, failed or cancelled: an unknown id leaves nothing behind.
+        loading = self._loading.get(workshop_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(workshop_id))
+            self._loading[workshop_id] = loading
+            loading.add_done_callback(functools.partial(self._loaded, workshop_id))
+        # shield: one caller that goes away (its socket closed) does not cancel the load
+        # that the others wait for.
+        return await asyncio.shield(loading)
+
+    def _loaded(self, workshop_id: str, loading: asyncio.Future[Feed | None]) -> None:
+        if self._loading.get(workshop_id) is loading:
+            del self._loading[workshop_id]
+        if not loading.cancelled():
+            loading.exception()  # retrieved: each waiting caller got it already
+
+    async def _load(self, workshop_id: str) -> Feed | None:
+        feed = self.feeds.get(workshop_id)
+        if feed is None:
+            room = await self.store.load(workshop_id)
+            if room is None:
+                return None
+            # Empty until a socket is attached: a hello refused after the load (a wrong
+            # key) leaves a feed that the presence loop drops like any empty one.
+            feed = Feed(workshop_id, room, empty_since=time.monotonic())
+            self.feeds[workshop_id] = feed
+            await self._wake()
         return feed
 
     async def _wake(self) -> None:

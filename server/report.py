@@ -51,12 +51,14 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
     top = max(totals.values(), default=0) or 1
 
     def rows(order: list[str]) -> list[dict[str, Any]]:
+        # Only items with a name are ranked, numbered from 1 (a hidden note is no item).
+        order = [item for item in order if item in names]
         return [
             {"rank": i, "item": item, "name": names.get(item, item), "dots": totals.get(item, 0),
              "width": max(2, round(BAR_MAX * totals.get(item, 0) / top)),
              "divided": item in votes["divided"],
              "groups": {g: d.get(item, 0) for g, d in votes["by_perspective"].items()}}
-            for i, item in enumerate(order, 1) if item in names
+            for i, item in enumerate(order, 1)
         ]
 
     by_persp = data["participants"].get("by_perspective", {})

@@ -15,7 +15,7 @@ Room = dict[str, Any]
 
 
 def remove_items(room: Room, items: list[str]) -> None:
-    """Drop every dot on these items (they were deleted or merged into a cluster)."""
+    """Drop every dot on these items (deleted, hidden or merged into a cluster)."""
     if not items:
         return
     gone = set(items)
@@ -42,6 +42,7 @@ def apply_event(room: Room, ev: Event) -> None:
     kind = ev.kind
     if kind in ("note_added", "note_edited", "note_moderated"):
         room["notes"][d["note"]["id"]] = dict(d["note"])
+        remove_items(room, d.get("removed_items", []))  # a hidden note's dots went back
     elif kind == "note_deleted":
         room["notes"].pop(d["note_id"], None)
         remove_items(room, d.get("removed_items", []))

@@ -25,7 +25,13 @@ from server import keys
 from server.batcher import ScriptBatcher
 from server.errors import DomainError
 from server.protocol import CODE_DIGITS
-from server.rules import DEFAULT_SETTINGS
+from server.rules import (
+    ANSWER_TTL_MS,
+    ANSWERS_PER_ACTOR,
+    DEFAULT_SETTINGS,
+    NOTES_PER_PARTICIPANT,
+    NOTES_PER_WORKSHOP,
+)
 
 # The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
 # nothing of it was done): the caller answers `try_again`, and may safely send it again.
@@ -131,9 +137,20 @@ class Answer:
         return DomainError(self.code, **(self.params or {}))
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What one workshop may store (server/rules.py has the defaults)."""
+
+    answer_ttl_ms: int = ANSWER_TTL_MS
+    answers_per_actor: int = ANSWERS_PER_ACTOR
+    notes_per_participant: int = NOTES_PER_PARTICIPANT
+    notes_per_workshop: int = NOTES_PER_WORKSHOP
+
+
 class Store:
     def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int,
-                 blocking: aioredis.Redis | None = None) -> None:
+                 blocking: aioredis.Redis | None = None,
+                 bounds: Bounds | None = None) -> None:
         # Typed as Any: with decode_responses=True every reply is str, which redis-py's
         # annotations (bytes | str | None) cannot express.
         self.redis: Any = redis
@@ -141,12 +158,14 @@ class Store:
         self.blocking: Any = blocking or redis
         self.retention_ms = retention_ms
         self.stream_maxlen = stream_maxlen
+        self.bounds = bounds or Bounds()
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
         self._ops = ScriptBatcher(redis, redis.register_script(lua))
         self._drop_code = redis.register_script(DROP_CODE)
 
     @classmethod
-    def from_url(cls, url: str, retention_ms: int, stream_maxlen: int) -> Store:
+    def from_url(cls, url: str, retention_ms: int, stream_maxlen: int,
+                 bounds: Bounds | None = None) -> Store:
         # A blocking pool: under a burst (a thousand phones placing dots at once) an op
         # waits for a free connection instead of failing with "too many connections"
         # (redis-py's default pool refuses past 100, which phones saw as `try_again`).
@@ -171,7 +190,7 @@ class Store:
             retry_on_timeout=False,
         )
         return cls(aioredis.Redis(connection_pool=pool), retention_ms, stream_maxlen,
-                   aioredis.Redis(connection_pool=blocking))
+                   aioredis.Redis(connection_pool=blocking), bounds)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -207,6 +226,10 @@ class Store:
                 self.retention_ms,
                 self.stream_maxlen,
                 fresh_id or new_id(),
+                self.bounds.answer_ttl_ms,
+                self.bounds.answers_per_actor,
+                self.bounds.notes_per_participant,
+                self.bounds.notes_per_workshop,
             ],
         )
         out = orjson.loads(raw)

@@ -125,7 +125,9 @@ def votes_visible(room: Room, viewer: Viewer) -> bool:
 
 
 def public_items(room: Room) -> set[str]:
-    """Items anyone may see totals for: clusters and visible unclustered notes."""
+    """The items that count, for every role, export and report: clusters and visible
+    unclustered notes. A hidden note is no item: nothing ranks it (its dots were given
+    back when it was hidden; this also keeps out dots stored before that rule)."""
     items = set(room["clusters"])
     items.update(
         nid for nid, n in room["notes"].items() if not n["hidden"] and not n.get("cluster_id")
@@ -141,14 +143,12 @@ def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) 
             "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
             "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
         }
-    scope = "all" if viewer.role == "facilitator" else "public"
-    if scope not in cache:
-        items = None if scope == "all" else public_items(room)
-        cache[scope] = results.summary(
+    if "votes" not in cache:
+        cache["votes"] = results.summary(
             room["ballots"], room["participants"], room["workshop"]["settings"]["perspectives"],
-            items,
+            public_items(room),
         )
-    summary: dict[str, Any] = cache[scope]
+    summary: dict[str, Any] = cache["votes"]
     return summary
 
 
@@ -238,10 +238,12 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
                    "note": view_note(room, note, viewer)}
         elif kind == "note_moderated":
             out = {"note_id": note["id"], "hidden": True}
-        if out is not None and kind == "note_moderated" and note["id"] in room["totals"]:
-            # A hidden note is no item on the wall: hiding or showing one with dots
-            # changes the results that everyone but the facilitator sees.
-            out["votes"] = view_votes(room, viewer, cache)
+        if out is not None and kind == "note_moderated":
+            # A hidden note is no item: hiding one gives its dots back (removed_items),
+            # and the results change for everyone.
+            out["removed_items"] = d.get("removed_items", [])
+            if out["removed_items"] or note["id"] in room["totals"]:
+                out["votes"] = view_votes(room, viewer, cache)
         return out
     if kind == "note_deleted":
         return _refunded(room, d, viewer, cache, {"note_id": d["note_id"]})

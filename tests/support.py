@@ -343,6 +343,7 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                 notes[d["note_id"]] = d["note"]
             elif d.get("hidden"):
                 notes.pop(d["note_id"], None)
+            _drop_items(state, d.get("removed_items", []))
         elif kind == "note_deleted":
             notes.pop(d["note_id"], None)
             _drop_items(state, d.get("removed_items", []))

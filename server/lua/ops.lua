@@ -1,20 +1,28 @@
 -- Every change to a workshop, checked and applied in one atomic step, with its event.
 --
 -- KEYS: 1 meta, 2 notes, 3 clusters, 4 participants, 5 tokens, 6 ballots, 7 totals,
---       8 events (stream), 9 ops (answers by op id)
+--       8 events (stream), 9 ops (answers by op id), 10 presence (not used here),
+--       11 opsage (the stored answers by age), 12 notecount (notes per author)
 -- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
 --       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
---       7 stream max length, 8 a fresh random id for whatever the op creates
+--       7 stream max length, 8 a fresh random id for whatever the op creates,
+--       9 ms an answer is kept, 10 answers kept per actor, 11 notes per participant,
+--       12 notes per workshop (the bounds of server/rules.py)
 -- Returns JSON: {"ok":true,"seq":n|null,"result":{...}} or {"ok":false,"code":..,"params":{..}}
 -- The rules mirror server/rules.py (check_vote); tests hold both to the same behaviour.
 
 local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVENTS, K_OPS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local K_OPSAGE, K_NOTECOUNT = KEYS[11], KEYS[12]
 local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local args = cjson.decode(ARGV[5])
 local retention = tonumber(ARGV[6])
 local maxlen = tonumber(ARGV[7])
 local fresh_id = ARGV[8]
+local answer_ttl = tonumber(ARGV[9])
+local answers_per_actor = tonumber(ARGV[10])
+local notes_per_participant = tonumber(ARGV[11])
+local notes_per_workshop = tonumber(ARGV[12])
 local NULL = cjson.null
 
 local function isnull(v) return v == nil or v == NULL end
@@ -27,6 +35,33 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- Answers are kept for resends, bounded (an op sent again gets its first answer while
+-- it is kept): at most answers_per_actor per actor, none older than answer_ttl. In the
+-- ops hash, beside each answer (field: the answer key), each actor has a counter
+-- ('#' .. owner) and numbered slots ('#' .. owner .. ':' .. n -> answer key); the opsage
+-- sorted set holds the slots by time. Storing answer n of an owner forgets its slot
+-- n - answers_per_actor and, every 4th, up to 8 slots past their time: O(1) per op,
+-- amortised (O(log n) in the sorted set).
+local function forget(slot)
+  local key = redis.call('HGET', K_OPS, '#' .. slot)
+  if key then redis.call('HDEL', K_OPS, key, '#' .. slot) end
+  redis.call('ZREM', K_OPSAGE, slot)
+end
+
+local function remember(out)
+  -- The answer key is role:actor:op_id; an actor id holds no ':'.
+  local owner = string.match(answer_key, '^[^:]*:[^:]*') or ''
+  local n = redis.call('HINCRBY', K_OPS, '#' .. owner, 1)
+  local slot = owner .. ':' .. n
+  redis.call('HSET', K_OPS, answer_key, out, '#' .. slot, answer_key)
+  redis.call('ZADD', K_OPSAGE, now, slot)
+  if n > answers_per_actor then forget(owner .. ':' .. (n - answers_per_actor)) end
+  if n % 4 == 0 then  -- up to 8 gone per 4 stored: the old ones cannot pile up
+    local old = redis.call('ZRANGEBYSCORE', K_OPSAGE, '-inf', now - answer_ttl, 'LIMIT', 0, 8)
+    for _, s in ipairs(old) do forget(s) end
+  end
+end
+
 local function fail(code, params)
   local out = cjson.encode({ok = false, code = code, params = params or {}})
   if answer_key ~= "" then
@@ -35,8 +70,11 @@ local function fail(code, params)
     -- bring back a key of an erased or expired workshop.
     local ttl = redis.call('PTTL', K_META)
     if ttl ~= -2 then
-      redis.call('HSET', K_OPS, answer_key, out)
-      if ttl > 0 then redis.call('PEXPIRE', K_OPS, ttl) end
+      remember(out)
+      if ttl > 0 then
+        redis.call('PEXPIRE', K_OPS, ttl)
+        redis.call('PEXPIRE', K_OPSAGE, ttl)
+      end
     end
   end
   return out
@@ -57,7 +95,7 @@ end
 local function ok(result)
   redis.call('HSET', K_META, 'updated_at', now)
   local out = cjson.encode({ok = true, seq = seq or NULL, result = result or {}})
-  if answer_key ~= "" then redis.call('HSET', K_OPS, answer_key, out) end
+  if answer_key ~= "" then remember(out) end
   touch()
   return out
 end
@@ -183,9 +221,17 @@ if op == 'add_note' then
   local found = false
   for _, pr in ipairs(prompts) do if pr.id == args.prompt_id then found = true end end
   if not found then return fail('no_prompt') end
+  if redis.call('HLEN', K_NOTES) >= notes_per_workshop then
+    return fail('notes_full', {max = notes_per_workshop})
+  end
+  local mine = tonumber(redis.call('HGET', K_NOTECOUNT, actor) or '0')
+  if mine >= notes_per_participant then
+    return fail('too_many_notes', {max = notes_per_participant})
+  end
   local note = {id = fresh_id, prompt_id = args.prompt_id, text = args.text, cluster_id = NULL,
     hidden = false, created_at = now, author_id = actor}
   put_json(K_NOTES, fresh_id, note)
+  redis.call('HINCRBY', K_NOTECOUNT, actor, 1)
   emit('note_added', {note = note})
   return ok({note_id = fresh_id})
 end
@@ -205,9 +251,18 @@ if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
   elseif op == 'moderate_note' then
     note.hidden = args.hidden
     put_json(K_NOTES, note.id, note)
-    emit('note_moderated', {note = note})
+    -- A hidden note is no item: its dots go back, as when it is deleted (a note in a
+    -- cluster has none of its own). Showing it again brings none back.
+    local removed = {}
+    if args.hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
+    emit('note_moderated', {note = note, removed_items = removed})
   else
     redis.call('HDEL', K_NOTES, note.id)
+    if not isnull(note.author_id) and note.author_id ~= '' then
+      if redis.call('HINCRBY', K_NOTECOUNT, note.author_id, -1) <= 0 then
+        redis.call('HDEL', K_NOTECOUNT, note.author_id)
+      end
+    end
     local removed = refund({note.id})
     emit('note_deleted', {note_id = note.id, cluster_id = note.cluster_id, removed_items = removed})
   end

@@ -89,6 +89,7 @@ function applyOne(s, kind, d) {
     case "note_moderated":
       if (d.note) upsertNote(s, d.note);
       else removeNote(s, d.note_id);
+      removeItems(s, d.removed_items); // hiding gives the dots back, as deleting does
       replaceVotes(s, d.votes); // a note with dots was hidden or shown: the results change
       break;
     case "note_deleted":

@@ -101,16 +101,20 @@ def test_apply_events_follows_the_protocol(screens: Screens) -> None:
     assert s["notes"][0]["author"]["name"] == "Sam" and s["me"]["name"] == "Sam"
     assert s["participants"]["count"] == 3
 
-    # Hiding a note with dots changes the results: `votes` comes along and replaces them.
+    # Hiding a note with dots gives them back (`removed_items`: out of `mine` too) and
+    # changes the results: `votes` comes along and replaces them.
     votes = {"totals": {"n3": 2}, "voters": 1, "by_perspective": {}, "ranking": ["n3"],
              "common_ground": ["n3"], "divided": []}
     s = page.evaluate(run, [s, [
-        {"seq": 13, "kind": "note_moderated", "data": {"note_id": "n1", "hidden": True,
+        {"seq": 13, "kind": "votes_changed", "data": {"item_id": "n1", "delta": 1,
+                                                       "mine": {"n1": 2, "n3": 1}, "voters": 1}},
+        {"seq": 14, "kind": "note_moderated", "data": {"note_id": "n1", "hidden": True,
+                                                        "removed_items": ["n1"],
                                                         "votes": votes}},
     ]])
     assert [n["id"] for n in s["notes"]] == ["n3"]
     assert s["votes"]["ranking"] == ["n3"] and s["votes"]["totals"] == {"n3": 2}
-    assert s["votes"]["mine"] == {}
+    assert s["votes"]["mine"] == {"n3": 1}
 
 
 def test_try_again_keeps_the_op_and_sends_it_again(screens: Screens) -> None:

@@ -6,7 +6,7 @@ an answer lost with its socket, and an op_id delivered twice. After every step:
 - no acknowledged note is missing, unless an acked delete removed it; no note appears
   that no acked add_note made;
 - the stored ballots are exactly the acked dots (minus the dots given back when their
-  item was clustered or deleted), within the limits; totals are the sum of the ballots;
+  item was clustered, hidden or deleted), within the limits; totals are the sum of the ballots;
 - every note is in at most one cluster, and only in one that exists;
 - each screen's applied state equals a fresh welcome of the same role and identity.
 
@@ -214,7 +214,9 @@ class Workshop(RuleBasedStateMachine):
 
     @rule(note=notes, hidden=st.booleans())
     def moderate(self, note: str, hidden: bool) -> None:
-        self.op(0, "moderate_note", {"note_id": note, "hidden": hidden})
+        answer = self.op(0, "moderate_note", {"note_id": note, "hidden": hidden})
+        if answer["type"] == "ack" and hidden:
+            self.refund([note])  # a hidden note is no item (a clustered one has no dots)
 
     # -------------------------------------------------------------------- votes
     def _vote(self, who: int, item: str, delta: int) -> None:

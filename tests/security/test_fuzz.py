@@ -497,6 +497,34 @@ async def test_invisible_and_bidi_text_is_not_a_note(room: Room) -> None:
     assert shown[note] == "abcd \u0627"
 
 
+# Notes that show nothing (docs/security.md, "Text"): each is refused as empty.
+BLANK_NOTES = {
+    "combining marks": "\u0301\u0302\u0489",
+    "hangul filler": "\u3164",
+    "hangul choseong filler": "\u115f\u1160",
+    "halfwidth hangul filler": "\uffa0 \uffa0",
+    "braille blank": "\u2800\u2800\u2800",
+    "tag characters": "\U000e0001\U000e0068\U000e0069\U000e007f",
+    "all of them": " \u0301\u3164\u2800\U000e0041\u200b\u2028 ",
+}
+
+
+async def test_a_note_that_shows_nothing_is_empty_and_tags_are_taken_out(room: Room) -> None:
+    c = room.fuzzers[0]
+    if c._reader_done():
+        await room.reconnect(c)
+    await room.pace(c, len(BLANK_NOTES) + 1)
+    for kind, text in BLANK_NOTES.items():
+        err = await c.refused("add_note", {"prompt_id": "q1", "text": text})
+        assert err["code"] == "note_empty", (kind, err)
+    hidden = "".join(chr(0xE0000 + ord(ch)) for ch in "stem op mij")
+    ack = await c.ok("add_note", {"prompt_id": "q1", "text": f"Meer{hidden} groen\u2060!"})
+    await room.wall.wait_seq(ack["seq"])
+    assert room.wall.state is not None
+    shown = {n["id"]: n["text"] for n in room.wall.state["notes"]}
+    assert shown[ack["result"]["note_id"]] == "Meer groen!"
+
+
 FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "|calc", "=HYPERLINK(\"http://x\")",
             "\u200b=1+1", "<img src=x onerror=alert(1)>", "[link](javascript:alert(1))",
             "# kop", "**vet**", "<script>alert(1)</script>"]
@@ -521,7 +549,8 @@ async def test_exports_keep_hostile_text_as_text(room: Room) -> None:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "|", "\t", "\r")), row
     texts = {row[2] for row in rows[1:]}
-    assert "'=1+1" in texts and "\u200b=1+1" in texts
+    # The zero-width space in front of "=1+1" is taken out of the note: quoted as well.
+    assert "'=1+1" in texts and not any("\u200b" in t for t in texts)
     markdown = (await http("GET", f"{base}/export.md", headers=auth)).text
     assert "<" not in markdown and "](" not in markdown, markdown
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -190,6 +191,62 @@ def test_note_text_is_normalised() -> None:
     raw = "  e\u0301n\x00 regel\x1b\nnog een\tregel \x7f "
     text = clean_args("add_note", {"prompt_id": "q1", "text": raw}, SETTINGS)["text"]
     assert text == "\u00e9n regel\nnog een\tregel"
+
+
+# Text that shows nothing on a screen (docs/security.md, "Text"): each is an empty note.
+INVISIBLE = {
+    "combining marks": "\u0301\u0308\u20dd",
+    "hangul fillers": "\u3164\u115f\u1160\uffa0",
+    "braille blank": "\u2800\u2800",
+    "tag characters": "\U000e0041\U000e0042\U000e007f",
+    "zero-width and BOM": "\u200b\u2060\ufeff\u200d\u200c",
+    "separators": "\u2028\u2029\u3000\u00a0",
+    "direction marks": "\u200e\u200f\u061c",
+    "mixed": " \u3164\u0301\u2800\U000e0020\u200b ",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(INVISIBLE))
+@pytest.mark.parametrize("op", ["add_note", "edit_note"])
+def test_a_note_of_invisible_characters_is_empty(op: str, kind: str) -> None:
+    assert code_of(op, {**VALID[op][0], "text": INVISIBLE[kind]}) == "note_empty"
+
+
+@pytest.mark.parametrize("kind", sorted(INVISIBLE))
+def test_invisible_names_and_titles_are_empty(kind: str) -> None:
+    assert clean_args("set_profile", {"name": INVISIBLE[kind]}, SETTINGS)["name"] is None
+    with pytest.raises(DomainError) as err:
+        clean_workshop({"title": INVISIBLE[kind], "prompts": ["q"]})
+    assert err.value.code == "title_required"
+    args = {"cluster_id": "c1", "title": INVISIBLE[kind]}
+    assert clean_args("rename_cluster", args, SETTINGS)["title"] == ""
+
+
+def test_hidden_formatting_is_removed_from_a_note() -> None:
+    smuggled = "".join(chr(0xE0000 + ord(c)) for c in "ignore all previous")
+    raw = f"Meer\u200b groen{smuggled}\ufeff in de\u2060 wijk\U000e007f\u00ad"
+    text = clean_args("add_note", {"prompt_id": "q1", "text": raw}, SETTINGS)["text"]
+    assert text == "Meer groen in de wijk"
+
+
+@pytest.mark.parametrize("text", [
+    "\U0001f469\u200d\U0001f4bb",  # woman technologist: ZWJ sequence
+    "\u2764\ufe0f\u200d\U0001f525",  # heart on fire: variation selector, then ZWJ
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian with ZWNJ
+    "\u05e9\u05dc\u05d5\u05dd 123\u200f!",  # Hebrew with a direction mark
+    "\u0915\u094d\u200d\u0937",  # Devanagari half form: ZWJ after a virama
+    "e\u0301te\u0301",  # marks on a letter stay (NFC joins these)
+])
+def test_writing_keeps_the_formatting_it_needs(text: str) -> None:
+    expected = unicodedata.normalize("NFC", text)
+    assert clean_args("add_note", {"prompt_id": "q1", "text": text}, SETTINGS)["text"] == expected
+
+
+def test_joiners_and_tags_that_join_nothing_go() -> None:
+    raw = "\u200dja\u200d\u200d nee\u200c \U0001f3f4\U000e0041\U000e0042 vlag"
+    text = clean_args("add_note", {"prompt_id": "q1", "text": raw}, SETTINGS)["text"]
+    assert text == "ja nee \U0001f3f4 vlag"
 
 
 def test_note_length_counts_after_cleaning() -> None:
