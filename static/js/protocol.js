@@ -19,6 +19,7 @@ export const OP = Object.freeze({
   MODERATE_NOTE: "moderate_note", CLUSTER: "cluster", UNCLUSTER: "uncluster",
   RENAME_CLUSTER: "rename_cluster", DELETE_CLUSTER: "delete_cluster",
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
+  REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
 });
 
 /** Event kinds. */
@@ -28,7 +29,7 @@ export const EVENT = Object.freeze({
   CLUSTER_DELETED: "cluster_deleted", PHASE_CHANGED: "phase_changed",
   TIMER_CHANGED: "timer_changed", SETTINGS_CHANGED: "settings_changed",
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
-  WORKSHOP_CHANGED: "workshop_changed",
+  WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
 });
 
 export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "closed"]);
@@ -307,9 +308,12 @@ export class Connection {
         this.delayed.add(opId);
         this.emit("delay", this.delayed.size, msg.error);
       }
+      // too_fast may say when the server will take it (its limits are per participant).
+      const hint = Number(msg.error.retry_ms);
+      const wait = hint > 0 ? Math.min(Math.max(hint, 200), 30000) : RETRY_MS;
       window.setTimeout(() => {
         if (this.ready && this.outbox.includes(entry) && !this.inflight.has(entry.op_id)) this.transmit(entry);
-      }, RETRY_MS);
+      }, wait);
       return;
     }
     if (this.delayed.delete(opId)) this.emit("delay", this.delayed.size, null);
