@@ -210,7 +210,7 @@ export class Connection {
     };
     ws.onclose = (event) => {
       if (ws !== this.ws) return;
-      this.closed(event.code);
+      this.closed(event.code, event.reason);
     };
   }
 
@@ -352,7 +352,7 @@ export class Connection {
     this.inflight.set(entry.op_id, Date.now());
   }
 
-  closed(code) {
+  closed(code, reason = "") {
     this.flushState();
     this.ws = null;
     this.ready = false;
@@ -361,6 +361,15 @@ export class Connection {
     if (this.stopped) return;
     switch (code) {
       case CLOSE.WRONG_KEY:
+        if (this.opts.role === "participant" && reason === "removed") {
+          // The facilitator removed this participant with its notes and dots: do not
+          // come back as someone new by itself, and send nothing of the outbox.
+          this.forget();
+          this.stopped = true;
+          this.setStatus("offline");
+          this.emit("fatal", code, { code: "removed", message: "" });
+          return;
+        }
         if (this.opts.role === "participant" && this.token) {
           // The server no longer knows this phone: join afresh, keep what is unsent.
           this.token = null;

@@ -43,6 +43,7 @@ def test_remove_a_participant_from_the_control_screen(
     expect(wall.note("Spam een")).to_have_count(0)
     expect(wall.note("Spam twee")).to_have_count(0)
     expect(wall.note("Meer bankjes")).to_be_visible()
+    expect(troll.page.locator("#notice")).to_contain_text("uit deze sessie gehaald")
     expect(control.note("Spam een")).to_have_count(0)
     expect(control.person("Spam een")).to_have_count(0)
     expect(control.person("Meer bankjes")).to_contain_text("1 briefje")

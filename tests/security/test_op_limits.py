@@ -194,6 +194,7 @@ async def test_a_removed_participant_is_shut_out(server: ServerProcess, store: S
     await troll.ok("add_note", {"prompt_id": "q1", "text": "eerst"})
     await fac.ok("remove_participant", {"participant_id": troll.pid})
     assert await troll.wait_closed(10) == 4401
+    assert troll.close_reason == "removed"   # the phone says so, and does not rejoin
     with pytest.raises(Refused) as info:
         await Client(server, name="troll-back").join(w["code"], token=troll.token)
     assert info.value.code == 4401
