@@ -167,7 +167,8 @@ function drawPeopleList(state) {
 }
 
 function personRow(r) {
-  const what = el("span", { class: "person-what" }, el("span", { class: "person-name", text: r.label.charAt(0).toUpperCase() + r.label.slice(1) }),
+  const title = r.label.charAt(0).toUpperCase() + r.label.slice(1);
+  const what = el("span", { class: "person-what" }, el("span", { class: "person-name", text: title }),
     ` · ${t("control.person_notes", { count: r.count, total: num(r.count) })}`);
   if (confirmRemove === r.id) {
     const yes = el("button", { type: "button", class: "btn btn-small btn-danger", "data-key": `yes:${r.id}`,
@@ -182,7 +183,7 @@ function personRow(r) {
       onclick: () => { confirmRemove = null; render(); } });
     window.setTimeout(() => { if (document.activeElement !== no) yes.focus(); }, 0);
     return el("li", { class: "person confirming", "data-participant": r.id }, what,
-      el("p", { class: "confirm-text", role: "alert", text: t("control.person_remove_confirm", { name: r.label }) }),
+      el("p", { class: "confirm-text", role: "alert", text: t("control.person_remove_confirm", { name: title }) }),
       el("div", { class: "row" }, yes, no));
   }
   const hide = el("button", { type: "button", class: "btn btn-small person-hide", "data-key": `hide:${r.id}`,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens
+from tests.e2e.conftest import LAPTOP, PHONE, WALL, Screens, shot
 from tests.e2e.pages import Control, Phone, Wall
 from tests.e2e.test_a11y import assert_accessible
 
@@ -36,6 +36,8 @@ def test_remove_a_participant_from_the_control_screen(
     expect(row).to_contain_text("2 briefjes")
     row.locator(".person-remove").click()
     expect(control.person("Spam een").locator(".confirm-text")).to_contain_text("verwijderen?")
+    control.person("Spam een").scroll_into_view_if_needed()
+    shot(control.page, "control-remove-participant")
     assert_accessible(control.page, "control asking to remove a participant")
     control.page.get_by_role("button", name="Nee").click()
     control.remove_person("Spam een")
@@ -48,3 +50,11 @@ def test_remove_a_participant_from_the_control_screen(
     expect(control.person("Spam een")).to_have_count(0)
     expect(control.person("Meer bankjes")).to_contain_text("1 briefje")
     assert_accessible(control.page, "control after removing a participant")
+
+    # Hide all notes of one participant, and show them again.
+    control.person("Meer bankjes").get_by_role("button", name="Verberg alle briefjes van").click()
+    expect(wall.note("Meer bankjes")).to_have_count(0)
+    show = control.person("Meer bankjes").get_by_role("button", name="Toon alle briefjes van")
+    expect(show).to_be_focused()   # the redrawn row keeps the keyboard where it was
+    show.click()
+    expect(wall.note("Meer bankjes")).to_be_visible()
