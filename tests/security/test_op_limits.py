@@ -183,21 +183,27 @@ async def test_a_too_fast_op_sent_again_later_is_served(server: ServerProcess) -
     await close_all(phone)
 
 
-async def test_a_removed_participant_is_shut_out(server: ServerProcess, store: Store) -> None:
-    """Its sockets are closed (4401), its token no longer enters, and an op of it that
-    was on its way (here: straight to the store) is refused."""
-    w = await create_workshop(server.url)
-    fac = Client(server, name="fac")
+async def test_a_removed_participant_is_shut_out(
+    pair: tuple[ServerProcess, ServerProcess], store: Store
+) -> None:
+    """Its sockets are closed (4401) on every process, its token no longer enters, and an
+    op of it that was on its way (here: straight to the store) is refused."""
+    a, b = pair
+    w = await create_workshop(a.url)
+    fac = Client(a, name="fac@A")
     await fac.staff("facilitator", w["id"], w["facilitator_key"])
-    troll = Client(server, name="troll")
+    troll = Client(b, name="troll@B")
     await troll.join(w["code"])
+    [troll_a] = await sockets_of(troll, [a], 1)
     await troll.ok("add_note", {"prompt_id": "q1", "text": "eerst"})
     await fac.ok("remove_participant", {"participant_id": troll.pid})
-    assert await troll.wait_closed(10) == 4401
-    assert troll.close_reason == "removed"   # the phone says so, and does not rejoin
-    with pytest.raises(Refused) as info:
-        await Client(server, name="troll-back").join(w["code"], token=troll.token)
-    assert info.value.code == 4401
+    for c in (troll, troll_a):
+        assert await c.wait_closed(10) == 4401, c.name
+        assert c.close_reason == "removed"   # the phone says so, and does not rejoin
+    for server in pair:
+        with pytest.raises(Refused) as info:
+            await Client(server, name="troll-back").join(w["code"], token=troll.token)
+        assert info.value.code == 4401
     late = await store.run(w["id"], "add_note", {"prompt_id": "q1", "text": "te laat"},
                            role="participant", actor=str(troll.pid))
     assert not late.ok and late.code == "wrong_token"
