@@ -56,8 +56,9 @@ async def note(c: Client, text: str) -> str:
 async def test_remove_participant_takes_its_notes_and_dots_off_every_screen(
     server: ServerProcess, store: Store
 ) -> None:
-    # (Not show_provenance: a phone's own notes keep their group label when the group
-    # crosses the small-group size, for participant_changed as for this: see the report.)
+    # (Not show_provenance: when a group crosses the small-group size, a phone's own
+    # notes keep their old group label, as clients replace only others' notes; a known
+    # gap, for participant_changed as for this event.)
     w = await create_workshop(server.url, settings={
         "perspectives": ["Bewoner", "Ambtenaar"], "show_live_votes": True})
     fac = Client(server, name="fac")
