@@ -303,6 +303,8 @@ class Hub:
         phones = feed.phones
         for ev in events:
             apply_event(room, ev)
+            if ev.kind == "participant_removed":
+                self._close_removed(feed, ev.data["participant_id"])
             cache: dict[str, Any] = {}
             if "facilitator" in roles:
                 fac.append((ev.seq, ev.kind, view_event(room, ev, FACILITATOR, cache)))
@@ -323,6 +325,12 @@ class Hub:
                 for client in staff:
                     if client.viewer.role == viewer.role:
                         self._push(prepared, client)
+
+    def _close_removed(self, feed: Feed, pid: str) -> None:
+        """A removed participant's sockets, in every process: its token is gone (4401)."""
+        for client in list(feed.clients):
+            if client.viewer.pid == pid and not client.dropped:
+                self._close_later(client, 4401, "removed")
 
     async def _send_phones(self, feed: Feed) -> None:
         """Send the phones' batch once its window has passed."""

@@ -92,10 +92,10 @@ def error_frame(err: DomainError, lang: str) -> bytes:
 
 
 def nack(op_id: Any, code: str, lang: str, params: dict[str, Any] | None = None) -> bytes:
-    return orjson.dumps({
-        "type": "nack", "op_id": op_id,
-        "error": {"code": code, "message": message(code, lang, params)},
-    })
+    error: dict[str, Any] = {"code": code, "message": message(code, lang, params)}
+    if params and isinstance(params.get("retry_ms"), int):
+        error["retry_ms"] = params["retry_ms"]  # too_fast: when a resend will be served
+    return orjson.dumps({"type": "nack", "op_id": op_id, "error": error})
 
 
 def status_frame(store_ok: bool) -> bytes:

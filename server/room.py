@@ -77,6 +77,17 @@ def apply_event(room: Room, ev: Event) -> None:
         room["participants"][p["participant_id"]] = dict(p)
     elif kind == "workshop_changed":
         room["workshop"]["locked"] = bool(d["locked"])
+    elif kind == "participant_removed":
+        for nid in d["note_ids"]:
+            room["notes"].pop(nid, None)
+        remove_items(room, d.get("removed_items", []))
+        room["ballots"].pop(d["participant_id"], None)
+        for item, total in d["totals"].items():
+            if total > 0:
+                room["totals"][item] = total
+            else:
+                room["totals"].pop(item, None)
+        room["participants"].pop(d["participant_id"], None)
     room["seq"] = max(room["seq"], ev.seq)
 
 

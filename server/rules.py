@@ -29,6 +29,9 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     # the dots per perspective on the wall in the results phase.
     "show_provenance": False,
     "show_groups_on_wall": False,
+    # A locked room also refuses notes and dots from participants who have posted
+    # neither yet (accounts made in advance to flood it later): docs/protocol.md.
+    "lock_silent": False,
 }
 
 MAX_TITLE = 120
@@ -68,6 +71,8 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "delete_cluster": frozenset({"facilitator"}),
     "update_settings": frozenset({"facilitator"}),
     "set_lock": frozenset({"facilitator"}),
+    "remove_participant": frozenset({"facilitator"}),
+    "hide_participant_notes": frozenset({"facilitator"}),
 }
 
 # Characters that are never meaningful in a note: C0/C1 controls other than newline and tab.
@@ -338,6 +343,10 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return clean_settings(args, settings)
     if op == "set_lock":
         return {"locked": _bool(args, "locked")}
+    if op == "remove_participant":
+        return {"participant_id": _id(args, "participant_id")}
+    if op == "hide_participant_notes":
+        return {"participant_id": _id(args, "participant_id"), "hidden": _bool(args, "hidden")}
     raise DomainError("unknown_op", op=str(op)[:40])
 
 

@@ -112,6 +112,11 @@ def normalize_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         data["changed"] = _list(data.get("changed"))
     if "assign" in data and not isinstance(data["assign"], dict):
         data["assign"] = {}
+    if kind == "participant_removed":
+        data["note_ids"] = _list(data.get("note_ids"))
+        data["hidden_note_ids"] = _list(data.get("hidden_note_ids"))
+        if not isinstance(data.get("totals"), dict):
+            data["totals"] = {}
     return data
 
 

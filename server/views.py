@@ -80,9 +80,21 @@ def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any
 def participant_list(room: Room) -> list[dict[str, Any]]:
     """The facilitator's list of participants, perspectives guarded."""
     return [
-        {"participant_id": pid, "name": p.get("name"), "perspective": shown_perspective(room, p)}
+        {"participant_id": pid, "name": p.get("name"), "perspective": shown_perspective(room, p),
+         "joined_at": p.get("joined_at")}
         for pid, p in room["participants"].items()
     ]
+
+
+JOINS_WINDOW_MS = 60_000
+
+
+def recent_joins(room: Room, now_ms: int | None = None) -> list[int]:
+    """How long ago (ms) each participant of the last minute joined, newest first: the
+    control screen counts them down by its own clock (no clock of the server's needed)."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ages = (now_ms - int(p.get("joined_at") or 0) for p in room["participants"].values())
+    return sorted(max(0, age) for age in ages if age < JOINS_WINDOW_MS)
 
 
 def group_crossed(room: Room, d: dict[str, Any]) -> bool:
@@ -187,6 +199,7 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
     }
     if viewer.role == "facilitator":
         state["participants"]["list"] = participant_list(room)
+        state["participants"]["recent_joins"] = recent_joins(room)
     if viewer.pid:
         me = room["participants"].get(viewer.pid, {})
         state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
@@ -292,6 +305,8 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
                                   "perspective": shown_perspective(room, p)}
             if staff:
                 out["participant"]["joined_at"] = p.get("joined_at")
+                if d.get("joined"):
+                    out["joined"] = True  # a new participant: the joins per minute
         if group_crossed(room, d):
             # A group reached or left the size at which it is shown on its own: every
             # label of its members changes, so the screens get them afresh.
@@ -306,4 +321,33 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         return out
     if kind == "workshop_changed":
         return dict(d)
+    if kind == "participant_removed":
+        return _removed(room, d, viewer, cache)
     return dict(d) if staff else None
+
+
+def _removed(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]) -> Any:
+    """A participant removed with its notes and dots. Others get the ids of the notes
+    they could see, and the fresh `votes` (totals lost its dots)."""
+    staff = viewer.role == "facilitator"
+    note_ids: list[str] = d["note_ids"]
+    if not staff:
+        hidden = set(d["hidden_note_ids"])
+        private = (viewer.role == "participant" and room["workshop"]["settings"]["private_writing"]
+                   and room["workshop"]["phase"] == "collect")
+        note_ids = [] if private else [n for n in note_ids if n not in hidden]
+    out: dict[str, Any] = {"note_ids": note_ids, "removed_items": d["removed_items"],
+                           "count": d["count"], "votes": view_votes(room, viewer, cache)}
+    if staff:
+        out["participant_id"] = d["participant_id"]
+    old = d.get("perspective")
+    crossed = isinstance(old, str) and results.group_sizes(room["participants"]).get(
+        old, 0) == results.MIN_GROUP - 1
+    if crossed:
+        # Its group dropped below the size at which it is shown on its own.
+        if staff:
+            out["list"] = participant_list(room)
+        settings = room["workshop"]["settings"]
+        if staff or settings.get("show_provenance") or not settings["anonymous"]:
+            out["notes"] = visible_notes(room, viewer, others_only=True)
+    return out

@@ -397,10 +397,25 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                 if "list" in state["participants"]:
                     listed = {x["participant_id"]: x for x in state["participants"]["list"]}
                     listed[p["participant_id"]] = {
-                        k: p.get(k) for k in ("participant_id", "name", "perspective")}
+                        k: p.get(k) for k in ("participant_id", "name", "perspective",
+                                              "joined_at")}
                     state["participants"]["list"] = list(listed.values())
         elif kind == "workshop_changed":
             ws["locked"] = d["locked"]
+        elif kind == "participant_removed":
+            for nid in d["note_ids"]:
+                notes.pop(nid, None)
+            set_votes(d["votes"])
+            _drop_items(state, d["removed_items"])   # from `mine` too
+            state["participants"]["count"] = d["count"]
+            if "notes" in d:
+                replace_others(d["notes"])
+            if "list" in d:
+                state["participants"]["list"] = d["list"]
+            elif "list" in state["participants"] and "participant_id" in d:
+                state["participants"]["list"] = [
+                    x for x in state["participants"]["list"]
+                    if x["participant_id"] != d["participant_id"]]
     state["notes"] = sorted(notes.values(), key=lambda n: (n["created_at"], n["id"]))
 
 

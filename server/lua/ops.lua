@@ -1,8 +1,9 @@
 -- Every change to a workshop, checked and applied in one atomic step, with its event.
 --
 -- KEYS: 1 meta, 2 notes, 3 clusters, 4 participants, 5 tokens, 6 ballots, 7 totals,
---       8 events (stream), 9 ops (answers by op id), 10 presence (not used here),
---       11 opsage (the stored answers by age), 12 notecount (notes per author)
+--       8 events (stream), 9 ops (answers by op id), 10 presence (sorted set),
+--       11 opsage (the stored answers by age), 12 notecount (notes per author),
+--       13 limits (participant id -> its op buckets, see "Op limits" below)
 -- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
 --       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
 --       7 stream max length, 8 a fresh random id for whatever the op creates,
@@ -13,7 +14,7 @@
 
 local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVENTS, K_OPS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local K_OPSAGE, K_NOTECOUNT = KEYS[11], KEYS[12]
+local K_PRESENCE, K_OPSAGE, K_NOTECOUNT, K_LIMITS = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local args = cjson.decode(ARGV[5])
 local retention = tonumber(ARGV[6])
@@ -190,6 +191,70 @@ local function cluster_exists(id)
   return redis.call('HEXISTS', K_CLUSTERS, id) == 1
 end
 
+-- ---------------------------------------------------------------- op limits
+-- The contract: too_fast counts per participant over all its sockets (and all server
+-- processes), so the buckets live here, next to the change, not in a socket. Each is
+-- refilled lazily from its stamp: O(1) per op (one HGET, one HSET).
+--   every participant op: bursts of 30, then 3 a second. A phone that resends an outbox
+--     of 20 ops after a reconnect passes at once; a person placing 5 dots in a few
+--     seconds never comes near it.
+--   add_note besides: bursts of 20, then one per 3 seconds (a person writes a note every
+--     few seconds; a script on any number of sockets gets ~22 notes into 5 seconds).
+-- A resent op id that was answered before never gets here (its first answer is kept).
+local OPS_BURST, OPS_PER_MS = 30, 3 / 1000
+local NOTES_BURST, NOTES_PER_MS = 20, 1 / 3000
+local limits = nil -- the actor's {ops tokens, note tokens, stamp, has posted (0/1)}
+
+local function save_limits()
+  local fresh = redis.call('HSET', K_LIMITS, actor, string.format('%.3f %.3f %d %d',
+    limits[1], limits[2], limits[3], limits[4]))
+  -- A refused op (say no_votes_left) still spent its token: a key made here must not
+  -- wait for ok() to get its expiry.
+  if fresh == 1 then redis.call('PEXPIRE', K_LIMITS, retention) end
+end
+
+if role == 'participant' then
+  local raw = redis.call('HGET', K_LIMITS, actor)
+  if raw then
+    local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
+    limits = {tonumber(a), tonumber(b), tonumber(c), tonumber(d)}
+  else
+    -- A first op, or one of a removed participant on a socket not yet closed.
+    if redis.call('HEXISTS', K_PARTS, actor) == 0 then return fail('wrong_token') end
+    limits = {OPS_BURST, NOTES_BURST, now, 0}
+  end
+  local elapsed = math.max(0, now - limits[3])
+  local ops_t = math.min(OPS_BURST, limits[1] + elapsed * OPS_PER_MS)
+  local notes_t = math.min(NOTES_BURST, limits[2] + elapsed * NOTES_PER_MS)
+  local wait = 0
+  if ops_t < 1 then wait = (1 - ops_t) / OPS_PER_MS end
+  if op == 'add_note' and notes_t < 1 then wait = math.max(wait, (1 - notes_t) / NOTES_PER_MS) end
+  if wait > 0 then
+    -- "Not now", not "no": nothing is written and no answer is kept under the op id, so
+    -- the same op sent again later is served.
+    return cjson.encode({ok = false, code = 'too_fast', params = {retry_ms = math.ceil(wait)}})
+  end
+  if op == 'add_note' then notes_t = notes_t - 1 end
+  limits = {ops_t - 1, notes_t, now, limits[4]}
+  save_limits()
+end
+
+-- Setting lock_silent: a locked room also takes no notes or dots from participants who
+-- have posted neither yet (accounts made in advance to flood the room later).
+local function silent_locked()
+  if role ~= 'participant' or settings.lock_silent ~= true or limits[4] == 1 then return false end
+  if redis.call('HGET', K_META, 'locked') ~= '1' then return false end
+  -- Dots placed before this flag was kept count as posting too.
+  return redis.call('HEXISTS', K_BALLOTS, actor) == 0
+end
+
+local function posted()
+  if limits and limits[4] == 0 then
+    limits[4] = 1
+    save_limits()
+  end
+end
+
 -- ---------------------------------------------------------------- participants
 if op == 'join' then
   if phase == 'closed' then return fail('no_code') end
@@ -198,7 +263,7 @@ if op == 'join' then
   local p = {participant_id = actor, name = NULL, perspective = NULL, joined_at = now}
   put_json(K_PARTS, actor, p)
   redis.call('HSET', K_TOKENS, args.token_hash, actor)
-  emit('participant_changed', {participant = p, count = count})
+  emit('participant_changed', {participant = p, count = count, joined = true})
   return ok({participant_id = actor})
 end
 
@@ -221,6 +286,7 @@ if op == 'add_note' then
   local found = false
   for _, pr in ipairs(prompts) do if pr.id == args.prompt_id then found = true end end
   if not found then return fail('no_prompt') end
+  if silent_locked() then return fail('locked_posting') end
   if redis.call('HLEN', K_NOTES) >= notes_per_workshop then
     return fail('notes_full', {max = notes_per_workshop})
   end
@@ -233,6 +299,7 @@ if op == 'add_note' then
   put_json(K_NOTES, fresh_id, note)
   redis.call('HINCRBY', K_NOTECOUNT, actor, 1)
   emit('note_added', {note = note})
+  posted()
   return ok({note_id = fresh_id})
 end
 
@@ -377,6 +444,7 @@ if op == 'vote' then
   for _, n in pairs(ballot) do used = used + n end
   local current = ballot[item] or 0
   local delta = args.delta
+  if delta > 0 and silent_locked() then return fail('locked_posting') end
   if delta > 0 then
     if used + delta > tonumber(settings.votes_per_participant) then return fail('no_votes_left') end
     if current + delta > tonumber(settings.max_votes_per_item) then
@@ -395,6 +463,7 @@ if op == 'vote' then
   if next(mine) == nil then mine = NULL end
   emit('votes_changed', {participant_id = actor, item_id = item, delta = delta,
     mine = mine, total = total, voters = voters})
+  if delta > 0 then posted() end
   return ok({mine = mine})
 end
 
@@ -411,6 +480,80 @@ if op == 'set_lock' then
   redis.call('HSET', K_META, 'locked', args.locked and '1' or '0')
   emit('workshop_changed', {locked = args.locked})
   return ok({})
+end
+
+-- Remove a participant and everything it put in, in one step: its notes (dots on them
+-- given back, as delete_note does), its own dots (given back to nobody), its token (it
+-- can no longer come in: 4401) and its op buckets.
+if op == 'remove_participant' then
+  local pid = args.participant_id
+  local p = get_json(K_PARTS, pid)
+  if not p then return fail('no_participant') end
+  local note_ids, hidden_ids = {}, {}
+  local all = redis.call('HGETALL', K_NOTES)
+  for i = 1, #all, 2 do
+    local note = cjson.decode(all[i + 1])
+    if note.author_id == pid then
+      table.insert(note_ids, note.id)
+      if note.hidden then table.insert(hidden_ids, note.id) end
+      redis.call('HDEL', K_NOTES, note.id)
+    end
+  end
+  table.sort(note_ids)
+  local removed = refund(note_ids)
+  -- What is left on its ballot are dots on others' items: each item's new total.
+  local totals = {}
+  local raw = redis.call('HGET', K_BALLOTS, pid)
+  if raw then
+    for item, n in pairs(cjson.decode(raw)) do
+      local total = redis.call('HINCRBY', K_TOTALS, item, -n)
+      if total <= 0 then
+        redis.call('HDEL', K_TOTALS, item)
+        total = 0
+      end
+      totals[item] = total
+    end
+    redis.call('HDEL', K_BALLOTS, pid)
+  end
+  local tokens = redis.call('HGETALL', K_TOKENS)
+  for i = 1, #tokens, 2 do
+    if tokens[i + 1] == pid then redis.call('HDEL', K_TOKENS, tokens[i]) end
+  end
+  redis.call('HDEL', K_PARTS, pid)
+  redis.call('HDEL', K_LIMITS, pid)
+  redis.call('HDEL', K_NOTECOUNT, pid)
+  redis.call('ZREM', K_PRESENCE, pid)
+  local count = redis.call('HINCRBY', K_META, 'count', -1)
+  emit('participant_removed', {participant_id = pid, perspective = p.perspective,
+    note_ids = note_ids, hidden_note_ids = hidden_ids, removed_items = removed,
+    totals = totals, voters = redis.call('HLEN', K_BALLOTS), count = count})
+  return ok({notes = #note_ids})
+end
+
+-- Hide (or show) every note of one participant: one note_moderated per note that
+-- changes, in the order they were written, as moderate_note would emit them.
+if op == 'hide_participant_notes' then
+  local pid = args.participant_id
+  if redis.call('HEXISTS', K_PARTS, pid) == 0 then return fail('no_participant') end
+  local changed = {}
+  local all = redis.call('HGETALL', K_NOTES)
+  for i = 1, #all, 2 do
+    local note = cjson.decode(all[i + 1])
+    if note.author_id == pid and note.hidden ~= args.hidden then table.insert(changed, note) end
+  end
+  table.sort(changed, function(a, b)
+    if a.created_at ~= b.created_at then return a.created_at < b.created_at end
+    return a.id < b.id
+  end)
+  for _, note in ipairs(changed) do
+    note.hidden = args.hidden
+    put_json(K_NOTES, note.id, note)
+    -- As moderate_note: a hidden item's dots go back; showing brings none back.
+    local removed = {}
+    if args.hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
+    emit('note_moderated', {note = note, removed_items = removed})
+  end
+  return ok({count = #changed})
 end
 
 if op == 'timer' then

@@ -43,6 +43,7 @@ function draw() {
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
+  $("lock-silent").checked = !!ws.settings.lock_silent;
 }
 
 function drawStepper(phase) {
@@ -101,10 +102,99 @@ function drawPeople(state) {
     const text = `${t("control.people_groups")} ${parts.length ? parts.join(" · ") : t("control.people_groups_none")}`;
     if (groups.textContent !== text) groups.textContent = text;
   }
-  const named = (p.list || []).filter((x) => x.name).map((x) => x.name).sort((a, b) => a.localeCompare(b));
+  const joins = joinsLastMinute();
+  const joinWords = joins ? t("control.joins_per_minute", { count: joins, total: num(joins) }) : "";
+  if ($("people-joins").textContent !== joinWords) $("people-joins").textContent = joinWords;
+  drawPeopleList(state);
+}
+
+// Joins per minute, by this screen's clock: the welcome gives how long ago each of the
+// last minute's participants joined, and every join event after it counts as now.
+let joinTimes = [];
+let joinsSeeded = null;
+
+function countJoins(state, info) {
+  const recent = state.participants?.recent_joins;
+  if (info.welcome && Array.isArray(recent) && recent !== joinsSeeded) {
+    joinsSeeded = recent;
+    joinTimes = recent.map((age) => Date.now() - age);
+  }
+  for (const e of info.events || []) {
+    if (e.kind === "participant_changed" && e.data?.joined) joinTimes.push(Date.now());
+  }
+}
+
+function joinsLastMinute() {
+  const since = Date.now() - 60000;
+  joinTimes = joinTimes.filter((at) => at > since);
+  return joinTimes.length;
+}
+window.setInterval(() => render(), 5000); // the figure falls as the minute passes
+
+// Everyone who takes part, those with the most notes first (a flood shows on top), with
+// "hide all their notes" and "remove" (asked first, in the row). At most PEOPLE_SHOWN.
+const PEOPLE_SHOWN = 50;
+let confirmRemove = null;
+
+function drawPeopleList(state) {
+  const people = state.participants?.list || [];
+  const notes = new Map();
+  for (const n of state.notes) {
+    const id = n.author?.participant_id;
+    if (!id) continue;
+    if (!notes.has(id)) notes.set(id, []);
+    notes.get(id).push(n);
+  }
+  const rows = people.map((x) => {
+    const own = notes.get(x.participant_id) || [];
+    const first = own[0]?.text;
+    const label = x.name || (first ? t("control.person_by_note", { text: first.length > 30 ? `${first.slice(0, 30)}…` : first })
+      : t("control.no_name"));
+    return { id: x.participant_id, label, count: own.length,
+      hidden: own.length > 0 && own.every((n) => n.hidden), joined: x.joined_at || 0 };
+  }).sort((a, b) => b.count - a.count || b.joined - a.joined || (a.id < b.id ? -1 : 1));
+  const shown = rows.slice(0, PEOPLE_SHOWN);
+  const more = rows.length - shown.length;
   const list = $("people-list");
-  redraw(list, named, () => (named.length ? named.map((name) => el("li", { text: name }))
-    : [el("li", { class: "muted", text: t("control.people_none") })]));
+  const focused = list.contains(document.activeElement) ? document.activeElement?.dataset.key : null;
+  const changed = redraw(list, [shown, more, confirmRemove], () => {
+    if (!rows.length) return [el("li", { class: "muted", text: t("control.people_none") })];
+    const items = shown.map((r) => personRow(r));
+    if (more) items.push(el("li", { class: "muted", text: t("control.people_more", { count: more, total: num(more) }) }));
+    return items;
+  });
+  if (changed && focused) list.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+}
+
+function personRow(r) {
+  const title = r.label.charAt(0).toUpperCase() + r.label.slice(1);
+  const what = el("span", { class: "person-what" }, el("span", { class: "person-name", text: title }),
+    ` · ${t("control.person_notes", { count: r.count, total: num(r.count) })}`);
+  if (confirmRemove === r.id) {
+    const yes = el("button", { type: "button", class: "btn btn-small btn-danger", "data-key": `yes:${r.id}`,
+      text: t("control.person_remove_yes"), onclick: () => {
+        confirmRemove = null;
+        conn.send(OP.REMOVE_PARTICIPANT, { participant_id: r.id });
+        announce(t("control.person_removed"));
+        $("people-heading").setAttribute("tabindex", "-1");
+        $("people-heading").focus();
+      } });
+    const no = el("button", { type: "button", class: "btn btn-small", "data-key": `no:${r.id}`, text: t("action.no"),
+      onclick: () => { confirmRemove = null; render(); } });
+    window.setTimeout(() => { if (document.activeElement !== no) yes.focus(); }, 0);
+    return el("li", { class: "person confirming", "data-participant": r.id }, what,
+      el("p", { class: "confirm-text", role: "alert", text: t("control.person_remove_confirm", { name: title }) }),
+      el("div", { class: "row" }, yes, no));
+  }
+  const hide = el("button", { type: "button", class: "btn btn-small person-hide", "data-key": `hide:${r.id}`,
+    text: t(r.hidden ? "control.person_show" : "control.person_hide"),
+    "aria-label": t(r.hidden ? "control.person_show_aria" : "control.person_hide_aria", { name: r.label }),
+    onclick: () => conn.send(OP.HIDE_PARTICIPANT_NOTES, { participant_id: r.id, hidden: !r.hidden }) });
+  hide.hidden = !r.count;
+  const remove = el("button", { type: "button", class: "btn btn-small btn-danger person-remove", "data-key": `remove:${r.id}`,
+    text: t("control.person_remove"), "aria-label": t("control.person_remove_aria", { name: r.label }),
+    onclick: () => { confirmRemove = r.id; render(); } });
+  return el("li", { class: "person", "data-participant": r.id }, what, el("div", { class: "row" }, hide, remove));
 }
 
 function drawResults(state) {
@@ -209,6 +299,9 @@ $("timer-resume").addEventListener("click", () => conn.send(OP.TIMER, { action: 
 $("timer-reset").addEventListener("click", () => conn.send(OP.TIMER, { action: "reset" }));
 $("lock").addEventListener("change", (e) => {
   conn.send(OP.SET_LOCK, { locked: /** @type {HTMLInputElement} */ (e.currentTarget).checked });
+});
+$("lock-silent").addEventListener("change", (e) => {
+  conn.send(OP.UPDATE_SETTINGS, { lock_silent: /** @type {HTMLInputElement} */ (e.currentTarget).checked });
 });
 
 // Erase: ask first, in the page (no blocking dialog), then DELETE with the cookie.
@@ -367,6 +460,7 @@ async function copy(input) {
 
 // --------------------------------------------------------------- connection
 conn.on("state", (state, info) => {
+  countJoins(state, info);
   if (info.events) {
     const added = info.events.filter((e) => e.kind === "note_added").length;
     if (added) {

@@ -388,7 +388,8 @@ conn.on("nack", (entry, error) => {
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));
 conn.on("fatal", (code, error) => {
   fatal = true;
-  const key = { 4403: "phone.fatal.locked", 4410: "phone.fatal.erased" }[code] || "phone.fatal.gone";
+  const key = error?.code === "removed" ? "phone.fatal.removed"
+    : { 4403: "phone.fatal.locked", 4410: "phone.fatal.erased" }[code] || "phone.fatal.gone";
   showNotice(t(key) + (error?.message && code === 4401 ? ` ${error.message}` : ""));
   render();
 });

@@ -19,6 +19,7 @@ export const OP = Object.freeze({
   MODERATE_NOTE: "moderate_note", CLUSTER: "cluster", UNCLUSTER: "uncluster",
   RENAME_CLUSTER: "rename_cluster", DELETE_CLUSTER: "delete_cluster",
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
+  REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
 });
 
 /** Event kinds. */
@@ -28,7 +29,7 @@ export const EVENT = Object.freeze({
   CLUSTER_DELETED: "cluster_deleted", PHASE_CHANGED: "phase_changed",
   TIMER_CHANGED: "timer_changed", SETTINGS_CHANGED: "settings_changed",
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
-  WORKSHOP_CHANGED: "workshop_changed",
+  WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
 });
 
 export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "closed"]);
@@ -214,7 +215,7 @@ export class Connection {
     };
     ws.onclose = (event) => {
       if (ws !== this.ws) return;
-      this.closed(event.code);
+      this.closed(event.code, event.reason);
     };
   }
 
@@ -325,9 +326,12 @@ export class Connection {
         this.delayed.add(opId);
         this.emit("delay", this.delayed.size, msg.error);
       }
+      // too_fast may say when the server will take it (its limits are per participant).
+      const hint = Number(msg.error.retry_ms);
+      const wait = hint > 0 ? Math.min(Math.max(hint, 200), 30000) : RETRY_MS;
       window.setTimeout(() => {
         if (this.ready && this.outbox.includes(entry) && !this.inflight.has(entry.op_id)) this.transmit(entry);
-      }, RETRY_MS);
+      }, wait);
       return;
     }
     if (this.delayed.delete(opId)) this.emit("delay", this.delayed.size, null);
@@ -372,7 +376,7 @@ export class Connection {
     this.inflight.set(entry.op_id, Date.now());
   }
 
-  closed(code) {
+  closed(code, reason = "") {
     this.flushState();
     this.ws = null;
     this.ready = false;
@@ -384,6 +388,15 @@ export class Connection {
     this.setStoreDown(code === CLOSE.TRY_AGAIN);
     switch (code) {
       case CLOSE.WRONG_KEY:
+        if (this.opts.role === "participant" && reason === "removed") {
+          // The facilitator removed this participant with its notes and dots: do not
+          // come back as someone new by itself, and send nothing of the outbox.
+          this.forget();
+          this.stopped = true;
+          this.setStatus("offline");
+          this.emit("fatal", code, { code: "removed", message: "" });
+          return;
+        }
         if (this.opts.role === "participant" && this.token) {
           // The server no longer knows this phone: join afresh, keep what is unsent.
           this.token = null;

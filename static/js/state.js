@@ -146,6 +146,20 @@ function applyOne(s, kind, d) {
     case "workshop_changed":
       if ("locked" in d) s.workshop.locked = d.locked;
       break;
+    case "participant_removed": {
+      // Removed with its notes and dots: the fresh results come with it.
+      const gone = new Set(d.note_ids || []);
+      s.notes = s.notes.filter((n) => !gone.has(n.id));
+      removeItems(s, d.removed_items);
+      replaceVotes(s, d.votes);
+      s.participants = { ...s.participants, count: d.count ?? s.participants?.count };
+      if (Array.isArray(d.list)) s.participants.list = d.list;
+      else if (Array.isArray(s.participants.list) && d.participant_id) {
+        s.participants.list = s.participants.list.filter((x) => x.participant_id !== d.participant_id);
+      }
+      replaceOthersNotes(s, d.notes);
+      break;
+    }
     default:
       break; // an event kind from a newer server: nothing to do here
   }
@@ -157,7 +171,8 @@ function applyParticipant(s, p) {
     s.me = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null };
   }
   if (Array.isArray(s.participants.list)) {
-    const entry = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null };
+    const entry = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null,
+      joined_at: p.joined_at ?? null };
     const index = s.participants.list.findIndex((x) => x.participant_id === id);
     if (index >= 0) s.participants.list[index] = entry;
     else s.participants.list.push(entry);

@@ -200,6 +200,21 @@ class Control:
     def drag_to_cluster(self, text: str, index: int) -> None:
         self.drag(text, self.clusters().nth(index).locator(".note-drop"))
 
+    def person(self, label: str) -> Locator:
+        """A row of the participant list, by its name or a note of its writer."""
+        details = self.page.locator("#people-details")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        return self.page.locator("#people-list .person", has_text=label)
+
+    def remove_person(self, label: str) -> None:
+        """Remove a participant with the keyboard: its button, then the confirmation."""
+        self.person(label).locator(".person-remove").focus()
+        self.page.keyboard.press("Enter")
+        confirm = self.page.get_by_role("button", name="Ja, verwijder")
+        expect(confirm).to_be_focused()
+        self.page.keyboard.press("Enter")
+
     def start_timer(self, minutes: int) -> None:
         self.page.fill("#timer-minutes", str(minutes))
         self.page.click("#timer-form button[type=submit]")

@@ -18,13 +18,18 @@ async def test_missed_notes_are_replayed_once_in_order(server: ServerProcess) ->
     writer = Client(server, name="writer")
     await phone.join(w["code"])
     await writer.join(w["code"])
+    # Three writers take turns: 30 notes in a moment are more than one participant's
+    # burst of notes (tests/security/test_op_limits.py).
+    writers = [writer, Client(server, name="writer2"), Client(server, name="writer3")]
+    for other in writers[1:]:
+        await other.join(w["code"])
     first = await writer.ok("add_note", {"prompt_id": "q1", "text": "voor het gat"})
     await phone.wait_seq(first["seq"])
     since = phone.seq
     seen_before = len(phone.events)
 
     await phone.drop()
-    acks = [await writer.ok("add_note", {"prompt_id": "q1", "text": f"gemist {i}"})
+    acks = [await writers[i % 3].ok("add_note", {"prompt_id": "q1", "text": f"gemist {i}"})
             for i in range(30)]
     missed = [a["result"]["note_id"] for a in acks]
 
@@ -47,23 +52,29 @@ async def test_missed_notes_are_replayed_once_in_order(server: ServerProcess) ->
     assert phone.state is not None and len(phone.state["notes"]) == 32
     await asyncio.sleep(0.2)  # nothing else trickles in
     assert [e["seq"] for e in phone.events].count(after["seq"]) == 1
-    await close_all(phone, writer)
+    await close_all(phone, *writers)
 
 
 async def test_reconnects_while_notes_keep_coming(server: ServerProcess) -> None:
     """Drop and resume again and again during a stream of writes: every note once, in order."""
     w = await create_workshop(server.url)
     phone = Client(server, name="phone")
-    writer = Client(server, name="writer")
     await phone.join(w["code"])
-    await writer.join(w["code"])
+    # Three writers take turns: 50 notes in a moment are more than one participant's
+    # burst of notes (tests/security/test_op_limits.py).
+    writers = [Client(server, name=f"writer{i}") for i in range(3)]
+    for writer in writers:
+        await writer.join(w["code"])
     start = len(phone.events)
+    seqs: list[int] = []
 
     async def write() -> list[str]:
         ids = []
         for i in range(50):
-            ack = await writer.ok("add_note", {"prompt_id": "q1", "text": f"stroom {i}"})
+            ack = await writers[i % 3].ok("add_note", {"prompt_id": "q1",
+                                                       "text": f"stroom {i}"})
             ids.append(ack["result"]["note_id"])
+            seqs.append(ack["seq"])
         return ids
 
     task = asyncio.create_task(write())
@@ -71,14 +82,14 @@ async def test_reconnects_while_notes_keep_coming(server: ServerProcess) -> None
         await asyncio.sleep(pause)
         await phone.resume()
     written = await task
-    last = writer.answers[-1]["seq"]
+    last = seqs[-1]
     await phone.wait_seq(last)
     got = [e["data"]["note_id"] for e in phone.events[start:] if e["kind"] == "note_added"]
     assert got == written
     assert phone.violations == []
     # The state holds each once (ordered by created_at, then id: not by seq).
     assert sorted(n["id"] for n in phone.state["notes"]) == sorted(written)  # type: ignore[index]
-    await close_all(phone, writer)
+    await close_all(phone, *writers)
 
 
 async def test_resume_from_an_old_seq_gets_a_snapshot_or_replay_never_duplicates(

@@ -73,8 +73,10 @@ async def test_flood_is_closed_with_4429_and_others_are_served(limited: ServerPr
     w = await create(limited, addr)
     fac = await client(limited, addr, "facilitator")
     await fac.staff("facilitator", w["id"], w["facilitator_key"])
-    other = await client(limited, addr, "other")
-    await other.join(w["code"])
+    # Other phones of the same hall: five, as op limits count per participant.
+    others = [await client(limited, addr, f"other{i}") for i in range(5)]
+    for other in others:
+        await other.join(w["code"])
     flooder = await client(limited, addr, "flooder")
     await flooder.join(w["code"])
     assert flooder.ws is not None
@@ -102,11 +104,12 @@ async def test_flood_is_closed_with_4429_and_others_are_served(limited: ServerPr
         return closing.code, took
 
     async def normal_use() -> list[float]:
-        """Another phone of the same hall posts a note every 100 ms during the flood."""
+        """Other phones of the same hall post a note every 100 ms during the flood."""
         latencies = []
         for i in range(25):
             t0 = time.monotonic()
-            await other.ok("add_note", {"prompt_id": "q1", "text": f"gewoon {i}"}, within=5)
+            await others[i % 5].ok("add_note", {"prompt_id": "q1", "text": f"gewoon {i}"},
+                                   within=5)
             latencies.append(time.monotonic() - t0)
             await asyncio.sleep(0.1)
         return latencies
@@ -120,20 +123,28 @@ async def test_flood_is_closed_with_4429_and_others_are_served(limited: ServerPr
     assert max(latencies) < 1.0 and statistics.median(latencies) < 0.25, latencies
     assert [a["error"]["code"] for a in flooder.answers if a["type"] == "nack"].count(
         "too_fast") > 0
-    await other.ping()
+    for other in others:
+        await other.ping()
+        assert other.close_code is None
     await fac.ping()
-    assert other.close_code is None and fac.close_code is None
-    # The flooder may come back (its token is good) and behave.
+    assert fac.close_code is None
+    # The flooder may come back (its token is good) and behave: once its note budget
+    # has refilled (the nack says when), its note is taken.
     back = await client(limited, addr, "flooder-again")
     await back.join(w["code"], token=flooder.token)
-    await back.ok("add_note", {"prompt_id": "q1", "text": "sorry"})
-    await close_all(fac, other, back)
+    answer = await back.op("add_note", {"prompt_id": "q1", "text": "sorry"})
+    if answer["type"] == "nack":
+        assert answer["error"]["code"] == "too_fast" and answer["error"]["retry_ms"] <= 3000
+        await asyncio.sleep(answer["error"]["retry_ms"] / 1000)
+        await back.ok("add_note", {"prompt_id": "q1", "text": "sorry"})
+    await close_all(fac, *others, back)
     assert "Traceback" not in limited.log_text()
 
 
 async def test_a_burst_is_nacked_too_fast_not_closed(limited: ServerProcess) -> None:
     """A phone that comes back online sends its whole outbox at once: what is over the
-    budget is nacked (to be sent again), and the socket stays open."""
+    budget is nacked (to be sent again), and the socket stays open. (150 notes: more than
+    a participant's burst of 20 notes, tests/security/test_op_limits.py.)"""
     addr = address()
     w = await create(limited, addr)
     phone = await client(limited, addr, "outbox")
@@ -142,7 +153,7 @@ async def test_a_burst_is_nacked_too_fast_not_closed(limited: ServerProcess) -> 
         phone.op("add_note", {"prompt_id": "q1", "text": f"offline {i}"}) for i in range(150)))
     codes = [a["error"]["code"] if a["type"] == "nack" else "ack" for a in answers]
     assert set(codes) == {"ack", "too_fast"}, codes
-    assert codes.count("ack") >= 60, codes
+    assert codes.count("ack") >= 20, codes
     await asyncio.sleep(0.2)     # a few frames of budget again
     await phone.ping()
     assert phone.close_code is None

@@ -29,6 +29,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "delete_cluster": {"facilitator"},
     "update_settings": {"facilitator"},
     "set_lock": {"facilitator"},
+    "remove_participant": {"facilitator"},
+    "hide_participant_notes": {"facilitator"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -51,6 +53,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "delete_cluster": ({"cluster_id": "c1"}, {"cluster_id": "c1"}),
     "update_settings": ({"anonymous": False}, {"anonymous": False}),
     "set_lock": ({"locked": True}, {"locked": True}),
+    "remove_participant": ({"participant_id": "p1"}, {"participant_id": "p1"}),
+    "hide_participant_notes": ({"participant_id": "p1", "hidden": True},
+                               {"participant_id": "p1", "hidden": True}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -73,6 +78,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("rename_cluster", "title", 5),
     ("delete_cluster", "cluster_id", False),
     ("set_lock", "locked", 1),
+    ("remove_participant", "participant_id", 7),
+    ("hide_participant_notes", "participant_id", None),
+    ("hide_participant_notes", "hidden", "yes"),
 ]
 
 

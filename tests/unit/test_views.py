@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from server.room import apply_event
 from server.rules import DEFAULT_SETTINGS
 from server.store import Event
 from server.views import (
@@ -17,6 +18,7 @@ from server.views import (
     VOTES_SUMMARY,
     Viewer,
     public_items,
+    recent_joins,
     view_event,
     view_state,
     view_votes,
@@ -325,3 +327,57 @@ def test_cluster_assignments_of_hidden_notes_are_filtered() -> None:
     assert view_event(room, e, FACILITATOR, {})["assign"] == {"n1": "c1", "n2": "c1"}
     assert view_event(room, e, Viewer("participant", P2), {})["assign"] == {"n1": "c1",
                                                                               "n2": "c1"}
+
+
+# ------------------------------------------------------------ removing a participant
+def removed_event(room: dict[str, Any]) -> Event:
+    """Bram removed: his hidden note n2 (with a dot of Cor's) and his dot on c1."""
+    ev = Event(41, "participant_removed", "", {
+        "participant_id": P2, "perspective": None, "note_ids": ["n2"],
+        "hidden_note_ids": ["n2"], "removed_items": ["n2"], "totals": {"c1": 2},
+        "voters": 1, "count": 2})
+    apply_event(room, ev)
+    return ev
+
+
+def test_a_removed_participant_leaves_no_note_dot_or_name_in_the_room() -> None:
+    room = make_room("vote")
+    removed_event(room)
+    assert set(room["notes"]) == {"n1", "n3", "n4"}
+    assert P2 not in room["participants"] and P2 not in room["ballots"]
+    assert room["ballots"] == {P1: {"c1": 2, "n1": 1}}   # Cor's dot on n2 went back
+    assert room["totals"] == {"c1": 2, "n1": 1}
+
+
+def test_participant_removed_is_cut_per_viewer() -> None:
+    room = make_room("results")
+    ev = removed_event(room)
+    fac = view_event(room, ev, FACILITATOR, {})
+    assert fac["participant_id"] == P2 and fac["note_ids"] == ["n2"]
+    assert fac["votes"]["totals"] == {"c1": 2, "n1": 1} and fac["count"] == 2
+    for viewer in (PROJECTOR, PARTICIPANTS, Viewer("participant", P1)):
+        seen = view_event(room, ev, viewer, {})
+        assert seen["note_ids"] == []   # n2 was hidden: they never saw it
+        assert "participant_id" not in seen
+        assert seen["removed_items"] == ["n2"] and seen["votes"]["totals"] == {"c1": 2, "n1": 1}
+
+
+def test_participant_removed_during_private_writing_names_no_note() -> None:
+    room = make_room("collect", private_writing=True)
+    ev = Event(41, "participant_removed", "", {
+        "participant_id": P1, "perspective": "Bewoner", "note_ids": ["n1", "n4"],
+        "hidden_note_ids": [], "removed_items": [], "totals": {}, "voters": 2, "count": 2})
+    apply_event(room, ev)
+    assert view_event(room, ev, PARTICIPANTS, {})["note_ids"] == []
+    assert view_event(room, ev, PROJECTOR, {})["note_ids"] == ["n1", "n4"]
+
+
+def test_the_facilitator_gets_the_joins_of_the_last_minute() -> None:
+    room = make_room()
+    room["participants"][P1]["joined_at"] = 100_000
+    room["participants"][P2]["joined_at"] = 159_000
+    room["participants"][P3]["joined_at"] = 30_000
+    assert recent_joins(room, now_ms=160_000) == [1_000]
+    assert recent_joins(room, now_ms=159_500) == [500, 59_500]
+    assert "recent_joins" in view_state(room, FACILITATOR)["participants"]
+    assert "recent_joins" not in view_state(room, PROJECTOR)["participants"]
