@@ -20,31 +20,29 @@ def js_event_table() -> set[str]:
     """The values of `export const EVENT = Object.freeze({...})`, wherever under
     static/js it lives."""
     found = []
-    for path in sorted((ROOT / "static" / "js").glob("*.js")):
-        match = re.search(r"export const EVENT\s*=\s*Object\.freeze\(\{(.*?)\}\)",
+    for path in sorted((ROOT / "static" / "js").rglob("*.js")):
+        match = re.search(r"export const EVENT\s*=\s*(?:Object\.freeze\(\s*)?\{(.*?)\}",
                           path.read_text(encoding="utf-8"), re.S)
         if match:
-            found.append(set(re.findall(r"[A-Z_]+\s*:\s*\"([a-z_]+)\"", match.group(1))))
+            found.append(set(re.findall(r"[A-Z_]+\s*:\s*[\"']([a-z_]+)[\"']", match.group(1))))
     assert len(found) == 1, f"expected one `export const EVENT` under static/js, got {found}"
     return found[0]
 
 
 def documented_kinds() -> set[str]:
-    """The kinds named in the first column of the table under the "events" heading."""
-    lines = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines)
-                 if re.fullmatch(r"#+\s*events\b.*", line.strip(), re.I))
+    """The kinds named in the first column of the tables whose first header cell is
+    "kind" or "event" (the event table of docs/protocol.md)."""
     kinds: set[str] = set()
-    in_table = False
-    for line in lines[start + 1:]:
-        if line.startswith("#"):
-            break
-        if line.startswith("|"):
-            in_table = True
-            first = line.split("|")[1]
+    table = ""    # "" outside a table, else "events" or "other"
+    for line in (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            table = ""
+            continue
+        first = line.split("|")[1].strip()
+        if not table:       # a header row
+            table = "events" if first.lower() in ("kind", "event", "event kind") else "other"
+        elif table == "events":
             kinds.update(re.findall(r"`([a-z_]+)`", first))
-        elif in_table:
-            break
     return kinds
 
 
