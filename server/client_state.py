@@ -2,8 +2,9 @@
 
 Pure (no I/O). A screen (phone, wall, control screen) starts from the `state` of its
 welcome and applies the events cut for it (docs/protocol.md, "events"). This is the
-Python twin of static/js/state.js `applyEvents`; the test client (tests/support.py) uses
-it, and the golden fixtures (tests/golden/) hold both to what the server sends.
+Python twin of static/js/state.js `applyEvents`, and the one Python copy of the rule: the
+tests' protocol client applies events with it. The golden fixtures (tests/golden/) hold
+both to what the server sends.
 """
 
 from __future__ import annotations
