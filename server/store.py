@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server import keys
 from server.batcher import ScriptBatcher
 from server.errors import DomainError
+from server.events import Event
 from server.protocol import CODE_DIGITS
 from server.rules import (
     ANSWER_TTL_MS,
@@ -118,14 +119,6 @@ def normalize_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(data.get("totals"), dict):
             data["totals"] = {}
     return data
-
-
-@dataclass(frozen=True)
-class Event:
-    seq: int
-    kind: str
-    actor: str
-    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import results
+from server.events import Event
 from server.room import Room
-from server.store import Event
 
 # Settings that change which notes or authors a viewer sees.
 VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import DomainError
+from server.events import Event
 from server.room import apply_event, remove_items
 from server.rules import check_vote
-from server.store import Event
 
 PEOPLE = ["p1", "p2", "p3", "p4"]
 ITEMS = ["c1", "c2", "n1", "n2", "n3"]
