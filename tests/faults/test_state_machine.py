@@ -116,7 +116,7 @@ class Workshop(RuleBasedStateMachine):
             while True:
                 answer = await client.op(op, args, op_id=op_id)
                 if answer["type"] == "nack" and answer["error"]["code"] == "too_fast":
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(0.2)   # a screen's pause before it resends
                     continue
                 return answer
 
