@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -192,3 +192,16 @@ class ServerProcess:
 
     def log_tail(self, lines: int = 200) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def running(*procs: ServerProcess) -> Iterator[tuple[ServerProcess, ...]]:
+    """Start every server; at the end stop each and reap what is left of it."""
+    try:
+        for proc in procs:
+            proc.start()
+        yield procs
+    finally:
+        for proc in procs:
+            proc.stop()
+            proc.reap()
