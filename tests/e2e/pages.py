@@ -111,9 +111,6 @@ class Phone:
     def ranking(self) -> list[str]:
         return self.page.locator("#ranking .rank-title").all_text_contents()
 
-    def phase_text(self) -> str:
-        return self.page.locator("#now-text").inner_text()
-
 
 class Control:
     def __init__(self, page: Page) -> None:
@@ -169,7 +166,7 @@ class Control:
         mouse.down()
         mouse.move(a["x"] + 24, a["y"] + a["height"] / 2 + 12, steps=5)
         mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=20)
-        time.sleep(0.15)
+        time.sleep(0.15)   # the gesture: a hand rests over the target before it lets go
         mouse.move(b["x"] + b["width"] / 2 + 3, b["y"] + b["height"] / 2 + 3, steps=3)
         mouse.up()
 
@@ -189,8 +186,8 @@ class Control:
         for i in range(1, 21):
             point = {"x": x + (tx - x) * i / 20, "y": y + (ty - y) * i / 20}
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-            time.sleep(0.02)
-        time.sleep(0.15)
+            time.sleep(0.02)   # the gesture: a finger moves at a finger's pace
+        time.sleep(0.15)   # ... and rests over the target before it lifts
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         cdp.detach()
 

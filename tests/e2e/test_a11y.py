@@ -16,11 +16,14 @@ from tests.e2e.pages import Control, Phone, Wall
 pytestmark = pytest.mark.e2e
 
 AXE = Axe()
+SETTLED = """() => document.getAnimations().every(a =>
+    a.playState !== "running" || a.effect.getComputedTiming().iterations === Infinity)"""
 
 
 def assert_accessible(page: Page, where: str) -> None:
-    # Let arrival animations finish: axe measures colours as they are painted.
-    page.wait_for_timeout(1000)
+    # Let arrival animations (CSS animations and transitions) finish: axe measures
+    # colours as they are painted. Endless ones (a spinner) are left running.
+    page.wait_for_function(SETTLED, timeout=10_000)
     results = AXE.run(page)
     assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
 

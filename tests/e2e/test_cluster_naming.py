@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,18 +27,30 @@ class Hold:
     def __init__(self) -> None:
         self.what: str | None = None
         self.held: list[str | bytes] = []
+        self.sent_holding: set[str] = set()     # op ids the page sent while holding
+        self.acked: set[str] = set()            # op ids whose ack reached the page
         self.page_side: WebSocketRoute | None = None
 
     def route(self, ws: WebSocketRoute) -> None:
         self.page_side = ws
         server = ws.connect_to_server()
-        ws.on_message(server.send)
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if self.what is not None and frame.get("type") == "op":
+                self.sent_holding.add(str(frame.get("op_id")))
+            server.send(message)
+
+        ws.on_message(from_page)
 
         def from_server(message: str | bytes) -> None:
-            kind = json.loads(message).get("type")
+            frame = json.loads(message)
+            kind = frame.get("type")
             if self.what == "all" or (self.what == "events" and kind == "events"):
                 self.held.append(message)
             else:
+                if kind == "ack":
+                    self.acked.add(str(frame.get("op_id")))
                 ws.send(message)
 
         server.on_message(from_server)
@@ -76,7 +89,11 @@ def test_a_theme_named_before_the_server_answered_keeps_its_name(
     make_theme(page, control, ["Bankjes", "Prullenbakken"])
     expect(control.clusters()).to_have_count(1)
     if held == "events":
-        page.wait_for_timeout(500)   # the ack (not held) arrives; the event stays held
+        # The ack (not held) reaches the page; the event stays held.
+        deadline = time.monotonic() + 10
+        while not hold.sent_holding or not hold.sent_holding <= hold.acked:
+            assert time.monotonic() < deadline, "the ack of the new theme never came"
+            page.wait_for_timeout(20)   # lets Playwright deliver the routed frames
         expect(control.clusters().nth(0)).to_have_class(re.compile("pending"))
     title = control.clusters().nth(0).locator(".cluster-title")
     title.fill("Voorzieningen")

@@ -31,10 +31,6 @@ SMALL = "Langer open op zaterdag"  # the entrepreneur's note
 SMALL_GROUP = "Ondernemer"
 
 
-def names_on(page: Page, selector: str) -> list[str]:
-    return page.locator(selector).all_text_contents()
-
-
 def row(page: Page, box: str, title: str) -> Any:
     """The result row of `title` in a ranking box."""
     return page.locator(f"{box} .result").filter(

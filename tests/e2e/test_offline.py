@@ -37,7 +37,11 @@ def test_offline_posts_are_sent_once_and_survive_reload(
     phone.post("Offline twee")
     expect(phone.pending_notes()).to_have_count(2)
     expect(page.locator("#conn-text")).to_contain_text("2 acties wachten")
-    page.wait_for_timeout(500)
+    # A note posted online after them reaches the control screen: had the offline ones
+    # gone out, they would have been there first.
+    other = Phone(screens.page("phone-online", PHONE)).open(created["code"])
+    other.post("Intussen online")
+    expect(control.note("Intussen online")).to_be_visible()
     expect(control.note("Offline een")).to_have_count(0)
 
     context.set_offline(False)
@@ -46,7 +50,7 @@ def test_offline_posts_are_sent_once_and_survive_reload(
     for text in ("Offline een", "Offline twee"):
         expect(phone.my_note(text)).to_have_count(1)
         expect(control.note(text)).to_have_count(1)
-    expect(control.page.locator(".fnote")).to_have_count(3)
+    expect(control.page.locator(".fnote")).to_have_count(4)
 
     # A reload, and another dropped network: still each note once.
     page.reload()
@@ -56,7 +60,7 @@ def test_offline_posts_are_sent_once_and_survive_reload(
     expect(page.locator("#conn")).to_have_attribute("data-state", "offline")
     context.set_offline(False)
     online(page)
-    expect(control.page.locator(".fnote")).to_have_count(3)
+    expect(control.page.locator(".fnote")).to_have_count(4)
 
     # Dots too: one placed offline shows at once and is kept.
     control.phase("Stemmen")

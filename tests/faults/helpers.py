@@ -8,7 +8,6 @@
   with the times it was sent and received, so that a test can say what was
   acknowledged, when, and how often an op went out.
 - `OrderOnlyClient`: checks order only (for hundreds of phones in one test process).
-- `Screen`: a Client that also applies the `votes` of `note_moderated`.
 - `rss`, `until`, `gather_limited`, `cancel`: small tools.
 """
 
@@ -168,22 +167,6 @@ class OrderOnlyClient(Client):
             super()._on_frame(msg)
         finally:
             self.state = state
-
-
-class Screen(Client):
-    """A Client that also applies the `votes` a `note_moderated` event carries when the
-    note has dots (docs/protocol.md; tests.support.apply_events predates that field).
-    Events are applied one at a time, so that those votes land in their place."""
-
-    def _on_frame(self, msg: dict[str, Any]) -> None:
-        if msg.get("type") != "events":
-            super()._on_frame(msg)
-            return
-        for ev in msg["events"]:
-            super()._on_frame({**msg, "events": [ev]})
-            if ev["kind"] == "note_moderated" and "votes" in ev["data"] and self.state:
-                mine = self.state["votes"].get("mine", {})
-                self.state["votes"] = {**ev["data"]["votes"], "mine": mine}
 
 
 async def until(predicate: Callable[[], bool], within: float = 60.0, step: float = 0.01,

@@ -21,7 +21,7 @@ import pytest
 from server import keys
 from server.store import Store
 from tests.faults.helpers import OrderOnlyClient, Outbox, acked, cancel, gather_limited, until
-from tests.support import Client, ServerProcess, close_all, create_workshop
+from tests.support import Client, ServerProcess, close_all, create_workshop, running
 
 PARTICIPANTS = 200
 NOTES_EACH = 3
@@ -31,16 +31,9 @@ PER_ITEM = 3
 
 @pytest.fixture
 def pair(redis_url: str, logs_dir: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    a = ServerProcess(redis_url, logs_dir, name="kill-A")
-    b = ServerProcess(redis_url, logs_dir, name="kill-B")
-    a.start()
-    b.start()
-    try:
+    with running(ServerProcess(redis_url, logs_dir, name="kill-A"),
+                 ServerProcess(redis_url, logs_dir, name="kill-B")) as (a, b):
         yield a, b
-    finally:
-        for proc in (a, b):
-            proc.stop()
-            proc.reap()
 
 
 async def _pace(rng: random.Random) -> None:

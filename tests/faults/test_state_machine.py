@@ -39,7 +39,6 @@ from hypothesis.stateful import (
 )
 
 from server.store import Store
-from tests.faults.helpers import Screen
 from tests.support import Client, ServerProcess, comparable, create_workshop, differences
 
 T = TypeVar("T")
@@ -117,7 +116,7 @@ class Workshop(RuleBasedStateMachine):
             while True:
                 answer = await client.op(op, args, op_id=op_id)
                 if answer["type"] == "nack" and answer["error"]["code"] == "too_fast":
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(0.2)   # a screen's pause before it resends
                     continue
                 return answer
 
@@ -147,11 +146,11 @@ class Workshop(RuleBasedStateMachine):
                                                 "private_writing": private,
                                                 "show_live_votes": live})
             self.w = w
-            fac = Screen(self.server, name="facilitator")
+            fac = Client(self.server, name="facilitator")
             await fac.staff("facilitator", w["id"], w["facilitator_key"])
-            wall = Screen(self.server, name="wall")
+            wall = Client(self.server, name="wall")
             await wall.staff("projector", w["id"], w["view_key"])
-            p1, p2 = Screen(self.server, name="p1"), Screen(self.server, name="p2")
+            p1, p2 = Client(self.server, name="p1"), Client(self.server, name="p2")
             await p1.join(w["code"])
             await p2.join(w["code"])
             return [fac, wall, p1, p2]

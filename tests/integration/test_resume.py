@@ -50,8 +50,12 @@ async def test_missed_notes_are_replayed_once_in_order(server: ServerProcess) ->
     ids = [e["data"]["note_id"] for e in phone.events if e["kind"] == "note_added"]
     assert len(ids) == len(set(ids)) == 32
     assert phone.state is not None and len(phone.state["notes"]) == 32
-    await asyncio.sleep(0.2)  # nothing else trickles in
+    # Nothing else trickles in: events come in seq order, so once a later note has
+    # arrived, a second copy of the last one would have come before it.
+    marker = await writers[1].ok("add_note", {"prompt_id": "q1", "text": "daarna"})
+    await phone.wait_seq(marker["seq"])
     assert [e["seq"] for e in phone.events].count(after["seq"]) == 1
+    assert phone.violations == []
     await close_all(phone, *writers)
 
 
@@ -79,6 +83,7 @@ async def test_reconnects_while_notes_keep_coming(server: ServerProcess) -> None
 
     task = asyncio.create_task(write())
     for pause in (0.0, 0.01, 0.03, 0.0, 0.05, 0.02):
+        # The scenario, not a wait: resume at varied moments of the stream.
         await asyncio.sleep(pause)
         await phone.resume()
     written = await task

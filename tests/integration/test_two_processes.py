@@ -15,21 +15,14 @@ from typing import Any
 import pytest
 
 from server.store import Store
-from tests.support import Client, ServerProcess, close_all, create_workshop
+from tests.support import Client, ServerProcess, close_all, create_workshop, running
 
 
 @pytest.fixture(scope="module")
 def pair(redis_url: str, logs_dir: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    a = ServerProcess(redis_url, logs_dir, name="A")
-    b = ServerProcess(redis_url, logs_dir, name="B")
-    a.start()
-    b.start()
-    try:
+    with running(ServerProcess(redis_url, logs_dir, name="A"),
+                 ServerProcess(redis_url, logs_dir, name="B")) as (a, b):
         yield a, b
-    finally:
-        for proc in (a, b):
-            proc.stop()
-            proc.reap()
 
 
 def comparable(events: list[dict[str, Any]], after: int) -> list[tuple[int, str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from server.store import Store
-from tests.support import Client, Refused, ServerProcess, close_all, create_workshop
+from tests.support import Client, Refused, ServerProcess, close_all, create_workshop, running
 
 NOTES_BURST, NOTE_EVERY_S = 20, 3.0
 OPS_BURST, OPS_PER_S = 30, 3.0
@@ -25,16 +25,9 @@ OPS_BURST, OPS_PER_S = 30, 3.0
 
 @pytest.fixture(scope="module")
 def pair(redis_url: str, logs_dir: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    a = ServerProcess(redis_url, logs_dir, name="limits-A")
-    b = ServerProcess(redis_url, logs_dir, name="limits-B")
-    a.start()
-    b.start()
-    try:
+    with running(ServerProcess(redis_url, logs_dir, name="limits-A"),
+                 ServerProcess(redis_url, logs_dir, name="limits-B")) as (a, b):
         yield a, b
-    finally:
-        for proc in (a, b):
-            proc.stop()
-            proc.reap()
 
 
 async def sockets_of(phone: Client, servers: list[ServerProcess], n: int) -> list[Client]:

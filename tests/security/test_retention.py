@@ -31,6 +31,7 @@ from tests.support import (
     ServerProcess,
     close_all,
     create_workshop,
+    eventually,
     http,
 )
 
@@ -47,6 +48,22 @@ async def workshop_keys(store: Store, wid: str, code: str) -> dict[str, int]:
     if await store.redis.exists(keys.code_key(code)):
         found.append(keys.code_key(code))
     return {k: int(await store.redis.pttl(k)) for k in found}
+
+
+async def two_presence_rounds(store: Store, wid: str, phone: Client) -> None:
+    """Wait until a presence round has started and ended after now: the witness's score
+    (the time of the round, ms) moves past now, then once more (a whole round later)."""
+    key = keys.workshop_key(wid, "presence")
+    mark = [time.time() * 1000]
+    for _ in range(2):
+        async def moved() -> bool:
+            score = await store.redis.zscore(key, phone.pid)
+            if score is not None and score > mark[0]:
+                mark[0] = float(score)
+                return True
+            return False
+
+        await eventually(moved, 10, what="a presence round of the witness workshop")
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +143,11 @@ async def test_untouched_workshops_leave_no_key(short_lived: ServerProcess, stor
 async def test_erase_removes_every_key_and_closes_sockets(private: ServerProcess,
                                                           store: Store) -> None:
     s = private
+    # Another workshop with a phone online on the same server: its presence score says
+    # when a presence round has run (the erased workshop has nothing left to show it).
+    witness = await create_workshop(s.url)
+    witness_phone = Client(s, name="witness")
+    await witness_phone.join(witness["code"])
     w = await create_workshop(s.url)
     wid, code, fkey = w["id"], w["code"], w["facilitator_key"]
     fac = Client(s, name="fac")
@@ -137,7 +159,12 @@ async def test_erase_removes_every_key_and_closes_sockets(private: ServerProcess
         await p.join(code)
         await p.ok("add_note", {"prompt_id": "q1", "text": "wis mij"})
     await phones[0].refused("vote", {"item_id": "x", "delta": 1})
-    await asyncio.sleep(2.2)    # a presence round stored who is online
+    presence = keys.workshop_key(wid, "presence")
+
+    async def online_stored() -> bool:
+        return int(await store.redis.zcard(presence)) == len(phones)
+
+    await eventually(online_stored, 10, what="a presence round storing who is online")
     assert len(await workshop_keys(store, wid, code)) >= 8
 
     assert (await http("DELETE", f"{s.url}/api/workshops/{wid}", headers={
@@ -155,7 +182,7 @@ async def test_erase_removes_every_key_and_closes_sockets(private: ServerProcess
     late = await store.run(wid, "add_note", {"prompt_id": "q1", "text": "te laat"},
                            role="participant", actor="pLate", answer_key="p:pLate:1")
     assert not late.ok and late.code == "no_workshop"
-    await asyncio.sleep(2.2)    # a presence round, after the erase
+    await two_presence_rounds(store, witness["id"], witness_phone)
     assert await workshop_keys(store, wid, code) == {}
     # Nothing of it answers any more.
     with pytest.raises(Refused) as refused:
@@ -167,6 +194,7 @@ async def test_erase_removes_every_key_and_closes_sockets(private: ServerProcess
     assert (await http("GET", f"{s.url}/j/{code}")).status == 404
     assert (await http("DELETE", f"{s.url}/api/workshops/{wid}",
                        headers={"Authorization": f"Bearer {fkey}"})).status == 404
+    await close_all(witness_phone)
 
 
 async def test_erase_and_new_links_racing_leave_all_or_nothing(

@@ -21,7 +21,7 @@ def test_token_bucket_allows_a_burst_then_the_rate() -> None:
     bucket = TokenBucket(rate=10, burst=5)
     assert all(bucket.take() for _ in range(5))
     assert not bucket.take()
-    time.sleep(0.25)
+    time.sleep(0.25)   # the scenario: a quarter second passes, refilling 2.5 tokens
     assert bucket.take()
 
 

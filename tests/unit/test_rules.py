@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from server import rules
 from server.errors import DomainError
 from server.rules import DEFAULT_SETTINGS, OPS, clean_args, clean_settings, clean_workshop, may
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SETTINGS: dict[str, Any] = {**DEFAULT_SETTINGS, "perspectives": ["Bewoner", "Ambtenaar"]}
 
@@ -92,8 +96,16 @@ def code_of(op: str, args: Any, settings: dict[str, Any] | None = None) -> str:
 
 # ------------------------------------------------------------------ phases, roles
 def test_phases_in_workshop_order() -> None:
-    assert rules.PHASES == ("collect", "cluster", "vote", "results", "closed")
-    assert rules.OP_PHASE == {"add_note": "collect", "vote": "vote"}
+    """The server's phases, in order, are the screens' (static/js/protocol.js) and the
+    documented ones (docs/protocol.md, `set_phase`): the stepper walks them in this order."""
+    js = (ROOT / "static/js/protocol.js").read_text("utf-8")
+    found = re.search(r"export const PHASES = Object\.freeze\(\[([^\]]*)\]\)", js)
+    assert found, "PHASES in static/js/protocol.js"
+    assert tuple(re.findall(r'"(\w+)"', found.group(1))) == rules.PHASES
+    doc = (ROOT / "docs/protocol.md").read_text("utf-8")
+    row = next(line for line in doc.splitlines() if line.startswith("| `set_phase`"))
+    listed = row.split("`phase`:", 1)[1].split("|", 1)[0]
+    assert tuple(re.findall(r"`(\w+)`", listed)) == rules.PHASES, row
 
 
 def test_every_contract_op_is_known() -> None:
