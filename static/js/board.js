@@ -1,15 +1,17 @@
 // The facilitator's board: every note, with hide / edit / delete, and clustering by drag
 // and drop (SortableJS, mouse and touch) or by keyboard (checkboxes and a "move to" menu).
 import Sortable from "../vendor/sortablejs/sortable.esm.js";
-import { $, el, replace, syncList, announce } from "./dom.js";
+import { $, el, replace, setText, syncList, announce } from "./dom.js";
 import { t } from "./i18n.js";
+import { LIMITS } from "./limits.js";
+import { askDelete, editForm, noteButton } from "./noteedit.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
 import { untitled } from "./ui.js";
 
 export class Board {
   /**
-   * @param {import("./protocol.js").Connection} conn
+   * @param {import("./connection.js").Connection} conn
    * @param {(text: string) => void} notice
    */
   constructor(conn, notice) {
@@ -136,8 +138,7 @@ export class Board {
     }
     syncList($("loose-lists"), state.prompts, (p) => p.id, (p) => this.looseList(p),
       (node, p) => {
-        const heading = node.querySelector("h4");
-        if (heading.textContent !== p.text) heading.textContent = p.text;
+        setText(node.querySelector("h4"), p.text);
         this.fillList(node.querySelector("ul"), byPrompt.get(p.id) || []);
       });
     // A note dropped on "new theme" lives in its new cluster now; clear the drop zone.
@@ -153,7 +154,7 @@ export class Board {
 
   clusterCard(cluster, index) {
     const inputId = `cluster-title-${cluster.id}`;
-    const input = el("input", { id: inputId, type: "text", class: "cluster-title", maxlength: 80,
+    const input = el("input", { id: inputId, type: "text", class: "cluster-title", maxlength: LIMITS.cluster_title,
       placeholder: untitled(index + 1) });
     input.value = cluster.title;
     const form = el("form", { class: "cluster-head", onsubmit: (e) => {
@@ -210,7 +211,7 @@ export class Board {
     const words = t("control.cluster_count", { count: notes.length })
       + (dots ? ` · ${t("results.dots", { count: dots, n: dots })}` : "");
     const count = card.querySelector(".cluster-count");
-    if (count.textContent !== words) count.textContent = words;
+    setText(count, words);
     const ul = card.querySelector("ul");
     ul.dataset.target = cluster.id;
     this.fillList(ul, notes);
@@ -233,22 +234,13 @@ export class Board {
     li.dataset.mode = mode;
     li.dataset.id = note.id;
     if (mode === "edit") {
-      const id = `edit-${note.id}`;
-      const area = el("textarea", { id, rows: 3 });
-      area.value = note.text;
-      replace(li, el("form", { class: "edit-form", onsubmit: (e) => {
-        e.preventDefault();
-        const text = area.value.trim();
-        this.editing.delete(note.id);
-        if (text && text !== note.text) this.conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
-        this.rebuild(li);
-      } },
-      el("label", { for: id, text: t("control.edit_label") }), area,
-      el("div", { class: "row" },
-        el("button", { type: "submit", class: "btn btn-primary btn-small", text: t("action.save") }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.cancel"),
-          onclick: () => { this.editing.delete(note.id); this.rebuild(li); } }))));
-      requestAnimationFrame(() => area.focus());
+      replace(li, editForm({ id: `edit-${note.id}`, text: note.text, label: t("control.edit_label"), small: true,
+        onSave: (text) => {
+          this.editing.delete(note.id);
+          if (text && text !== note.text) this.conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
+          this.rebuild(li);
+        },
+        onCancel: () => { this.editing.delete(note.id); this.rebuild(li); } }));
       return;
     }
     const boxId = `sel-${note.id}`;
@@ -262,16 +254,13 @@ export class Board {
       } });
     const actions = el("div", { class: "fnote-actions" });
     if (mode === "confirm") {
-      actions.append(
-        el("span", { class: "confirm-text", text: t("control.delete_confirm") }),
-        el("button", { type: "button", class: "btn btn-danger btn-small", text: t("action.delete_yes"),
-          onclick: () => {
-            this.confirmDelete = null;
-            this.conn.send(OP.DELETE_NOTE, { note_id: note.id });
-            announce(t("control.deleted"));
-          } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.no"),
-          onclick: () => { this.confirmDelete = null; this.rebuild(li); } }));
+      actions.append(...askDelete({ question: t("control.delete_confirm"), small: true,
+        onYes: () => {
+          this.confirmDelete = null;
+          this.conn.send(OP.DELETE_NOTE, { note_id: note.id });
+          announce(t("control.deleted"));
+        },
+        onNo: () => { this.confirmDelete = null; this.rebuild(li); } }));
     } else {
       actions.append(
         el("button", { type: "button", class: "btn btn-small hide-toggle",
@@ -280,11 +269,9 @@ export class Board {
             if (!current) return;
             this.conn.send(OP.MODERATE_NOTE, { note_id: note.id, hidden: !current.hidden });
           } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.edit"),
-          "aria-label": t("control.edit_aria"),
+        noteButton("edit", { label: t("control.edit_aria"), small: true,
           onclick: () => { this.editing.add(note.id); this.rebuild(li); } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.delete"),
-          "aria-label": t("control.delete_aria"),
+        noteButton("delete", { label: t("control.delete_aria"), small: true,
           onclick: () => { this.confirmDelete = note.id; this.rebuild(li); } }));
     }
     replace(li,
@@ -307,7 +294,7 @@ export class Board {
     }
     if (mode === "edit") return;
     const label = li.querySelector(".fnote-text");
-    if (label.textContent !== note.text) label.textContent = note.text;
+    setText(label, note.text);
     const box = li.querySelector(".fnote-select");
     box.checked = this.selected.has(note.id);
     li.classList.toggle("selected", box.checked);
@@ -329,7 +316,7 @@ export class Board {
     if (note.hidden) parts.push(t("control.hidden_badge"));
     const meta = li.querySelector(".fnote-meta");
     const words = parts.join(" · ");
-    if (meta.textContent !== words) meta.textContent = words;
+    setText(meta, words);
     meta.hidden = !words;
     const toggle = li.querySelector(".hide-toggle");
     if (toggle) {
@@ -345,7 +332,7 @@ export class Board {
   drawMoveBar(list) {
     const count = this.selected.size;
     const words = t("control.selected", { count });
-    if ($("selected-count").textContent !== words) $("selected-count").textContent = words;
+    setText($("selected-count"), words);
     const select = $("move-target");
     const options = [
       ["new", t("control.target_new")],
