@@ -3,8 +3,8 @@
 import Sortable from "../vendor/sortablejs/sortable.esm.js";
 import { $, el, replace, setText, syncList, announce } from "./dom.js";
 import { t } from "./i18n.js";
+import { noteItem, updateNote } from "./boardnote.js";
 import { LIMITS } from "./limits.js";
-import { askDelete, editForm, noteButton } from "./noteedit.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
 import { untitled } from "./ui.js";
@@ -219,114 +219,7 @@ export class Board {
 
   fillList(ul, notes) {
     syncList(ul, notes, (n) => `${n.id}`,
-      (n) => this.noteItem(n), (node, n) => this.updateNote(node, n));
-  }
-
-  noteItem(note) {
-    const li = el("li", { class: "fnote" });
-    li.dataset.mode = "view";
-    this.buildNote(li, note);
-    return li;
-  }
-
-  buildNote(li, note) {
-    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
-    li.dataset.mode = mode;
-    li.dataset.id = note.id;
-    if (mode === "edit") {
-      replace(li, editForm({ id: `edit-${note.id}`, text: note.text, label: t("control.edit_label"), small: true,
-        onSave: (text) => {
-          this.editing.delete(note.id);
-          if (text && text !== note.text) this.conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
-          this.rebuild(li);
-        },
-        onCancel: () => { this.editing.delete(note.id); this.rebuild(li); } }));
-      return;
-    }
-    const boxId = `sel-${note.id}`;
-    const box = el("input", { type: "checkbox", id: boxId, class: "fnote-select",
-      onchange: (e) => {
-        const checked = /** @type {HTMLInputElement} */ (e.currentTarget).checked;
-        if (checked) this.selected.add(note.id);
-        else this.selected.delete(note.id);
-        li.classList.toggle("selected", checked);
-        this.drawMoveBar(orderedClusters(this.state));
-      } });
-    const actions = el("div", { class: "fnote-actions" });
-    if (mode === "confirm") {
-      actions.append(...askDelete({ question: t("control.delete_confirm"), small: true,
-        onYes: () => {
-          this.confirmDelete = null;
-          this.conn.send(OP.DELETE_NOTE, { note_id: note.id });
-          announce(t("control.deleted"));
-        },
-        onNo: () => { this.confirmDelete = null; this.rebuild(li); } }));
-    } else {
-      actions.append(
-        el("button", { type: "button", class: "btn btn-small hide-toggle",
-          onclick: () => {
-            const current = this.state.notes.find((n) => n.id === note.id);
-            if (!current) return;
-            this.conn.send(OP.MODERATE_NOTE, { note_id: note.id, hidden: !current.hidden });
-          } }),
-        noteButton("edit", { label: t("control.edit_aria"), small: true,
-          onclick: () => { this.editing.add(note.id); this.rebuild(li); } }),
-        noteButton("delete", { label: t("control.delete_aria"), small: true,
-          onclick: () => { this.confirmDelete = note.id; this.rebuild(li); } }));
-    }
-    replace(li,
-      el("div", { class: "fnote-main" }, box, el("label", { for: boxId, class: "fnote-text" })),
-      el("p", { class: "fnote-meta" }),
-      actions);
-    this.updateNote(li, note);
-  }
-
-  rebuild(li) {
-    const note = this.state.notes.find((n) => n.id === li.dataset.id);
-    if (note) this.buildNote(li, note);
-  }
-
-  updateNote(li, note) {
-    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
-    if (li.dataset.mode !== mode) {
-      this.buildNote(li, note);
-      return;
-    }
-    if (mode === "edit") return;
-    const label = li.querySelector(".fnote-text");
-    setText(label, note.text);
-    const box = li.querySelector(".fnote-select");
-    box.checked = this.selected.has(note.id);
-    li.classList.toggle("selected", box.checked);
-    li.classList.toggle("is-hidden", !!note.hidden);
-    const parts = [];
-    if (note.author?.name) parts.push(note.author.name);
-    // The author's group only where the wall shows it too (show_provenance): the control
-    // screen does not pair people with their group either.
-    const group = note.perspective ?? note.author?.perspective;
-    if (this.state.workshop.settings.show_provenance && group) {
-      parts.push(group === "other" ? t("results.group_other") : group);
-    }
-    if (this.state.prompts.length > 1 && note.cluster_id) {
-      const index = this.state.prompts.findIndex((p) => p.id === note.prompt_id);
-      if (index >= 0) parts.push(t("control.question_n", { n: index + 1 }));
-    }
-    const dots = !note.cluster_id && this.state.votes?.totals?.[note.id];
-    if (dots) parts.push(t("results.dots", { count: dots, n: dots }));
-    if (note.hidden) parts.push(t("control.hidden_badge"));
-    const meta = li.querySelector(".fnote-meta");
-    const words = parts.join(" · ");
-    setText(meta, words);
-    meta.hidden = !words;
-    const toggle = li.querySelector(".hide-toggle");
-    if (toggle) {
-      toggle.textContent = note.hidden ? t("control.unhide") : t("control.hide");
-      toggle.setAttribute("aria-label", note.hidden ? t("control.unhide_aria") : t("control.hide_aria"));
-    }
-    for (const button of li.querySelectorAll(".fnote-actions button")) {
-      button.setAttribute("aria-describedby", `sel-${note.id}-text`);
-    }
-    label.id = `sel-${note.id}-text`;
+      (n) => noteItem(this, n), (node, n) => updateNote(this, node, n));
   }
 
   drawMoveBar(list) {

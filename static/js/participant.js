@@ -1,11 +1,11 @@
 // The phone (/j/{code}): post notes, own notes, profile, dots, results.
 import { $, el, replace, setText, syncList, announce } from "./dom.js";
-import { t, num } from "./i18n.js";
+import { t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
 import { askDelete, editForm, noteButton } from "./noteedit.js";
 import { CLOSE, OP } from "./protocol.js";
 import { myNotes, notesByPrompt } from "./state.js";
-import { groupsLine, resultRows } from "./results.js";
+import { phoneRanking, resultRows } from "./results.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
@@ -193,20 +193,7 @@ function drawOthers(state, phase) {
 function drawResults(state) {
   const rows = resultRows(state, untitled);
   $("results-empty").hidden = rows.length > 0;
-  const max = Math.max(1, ...rows.map((r) => r.total));
-  const mine = state.votes?.mine || {};
-  replace($("ranking"), ...rows.map((row) => {
-    const bar = el("span", { class: "bar" });
-    bar.style.width = `${Math.round((row.total / max) * 100)}%`;
-    return el("li", { class: "rank-row" },
-      el("span", { class: "rank-title", text: row.title }),
-      el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
-      el("span", { class: "rank-total", text: t("results.dots", { count: row.total, n: num(row.total) }) }),
-      mine[row.id] ? el("span", { class: "rank-mine", text: t("results.yours", { count: mine[row.id] }) }) : null,
-      // "verdeeld" always comes with the numbers per group (docs/results.md).
-      row.divided ? (row.groups.length ? groupsLine(row, true, false)
-        : el("p", { class: "result-groups" }, el("span", { class: "badge divided", text: t("results.divided") }))) : null);
-  }));
+  replace($("ranking"), ...phoneRanking(rows, state.votes?.mine || {}));
 }
 
 function drawProfile(state) {
