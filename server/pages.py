@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from server import i18n, qr
 from server.admission import Admission
 from server.api import join_path
+from server.limits import PAGE_LIMITS
 from server.store import is_code
 
 STAFF_COOKIES = {"facilitator": "sf_", "projector": "sp_"}
@@ -66,7 +67,8 @@ def render(
     **context: Any,
 ) -> Response:
     """A page in `lang`: `t` for its words, and `config` (with the catalogue) for its JS."""
-    page_config = {"lang": lang, "i18n": i18n.catalogue(lang), **(config or {})}
+    page_config = {"lang": lang, "i18n": i18n.catalogue(lang), "limits": PAGE_LIMITS,
+                   **(config or {})}
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         template,

@@ -22,6 +22,18 @@ CLOSE_NOT_FOUND: Final = 4404
 CLOSE_TOO_SLOW: Final = 4408
 CLOSE_ERASED: Final = 4410
 CLOSE_TOO_MANY: Final = 4429
+# Standard codes the server uses too: a refused origin, a restart, the store out of reach.
+CLOSE_POLICY: Final = 1008
+CLOSE_RESTART: Final = 1012
+CLOSE_TRY_AGAIN: Final = 1013
+# Every close code the server sends, by the name the front end uses (static/js/protocol.js
+# CLOSE; tests/e2e/test_protocol_module.py holds the two together).
+CLOSE_CODES: Final[dict[str, int]] = {
+    "MALFORMED": CLOSE_MALFORMED, "WRONG_KEY": CLOSE_WRONG_KEY, "LOCKED": CLOSE_LOCKED,
+    "NOT_FOUND": CLOSE_NOT_FOUND, "TOO_SLOW": CLOSE_TOO_SLOW, "ERASED": CLOSE_ERASED,
+    "TOO_MANY": CLOSE_TOO_MANY, "POLICY": CLOSE_POLICY, "RESTART": CLOSE_RESTART,
+    "TRY_AGAIN": CLOSE_TRY_AGAIN,
+}
 
 # Client frame types (the front end keeps the same frozen list in static/js/protocol.js).
 CLIENT_TYPES: Final = ("hello", "op", "ping")

@@ -1,15 +1,17 @@
 // The facilitator's board: every note, with hide / edit / delete, and clustering by drag
 // and drop (SortableJS, mouse and touch) or by keyboard (checkboxes and a "move to" menu).
 import Sortable from "../vendor/sortablejs/sortable.esm.js";
-import { $, el, replace, syncList, announce } from "./dom.js";
+import { $, el, replace, setText, syncList, announce } from "./dom.js";
 import { t } from "./i18n.js";
+import { noteItem, updateNote } from "./boardnote.js";
+import { LIMITS } from "./limits.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
 import { untitled } from "./ui.js";
 
 export class Board {
   /**
-   * @param {import("./protocol.js").Connection} conn
+   * @param {import("./connection.js").Connection} conn
    * @param {(text: string) => void} notice
    */
   constructor(conn, notice) {
@@ -136,8 +138,7 @@ export class Board {
     }
     syncList($("loose-lists"), state.prompts, (p) => p.id, (p) => this.looseList(p),
       (node, p) => {
-        const heading = node.querySelector("h4");
-        if (heading.textContent !== p.text) heading.textContent = p.text;
+        setText(node.querySelector("h4"), p.text);
         this.fillList(node.querySelector("ul"), byPrompt.get(p.id) || []);
       });
     // A note dropped on "new theme" lives in its new cluster now; clear the drop zone.
@@ -153,7 +154,7 @@ export class Board {
 
   clusterCard(cluster, index) {
     const inputId = `cluster-title-${cluster.id}`;
-    const input = el("input", { id: inputId, type: "text", class: "cluster-title", maxlength: 80,
+    const input = el("input", { id: inputId, type: "text", class: "cluster-title", maxlength: LIMITS.cluster_title,
       placeholder: untitled(index + 1) });
     input.value = cluster.title;
     const form = el("form", { class: "cluster-head", onsubmit: (e) => {
@@ -210,7 +211,7 @@ export class Board {
     const words = t("control.cluster_count", { count: notes.length })
       + (dots ? ` · ${t("results.dots", { count: dots, n: dots })}` : "");
     const count = card.querySelector(".cluster-count");
-    if (count.textContent !== words) count.textContent = words;
+    setText(count, words);
     const ul = card.querySelector("ul");
     ul.dataset.target = cluster.id;
     this.fillList(ul, notes);
@@ -218,134 +219,13 @@ export class Board {
 
   fillList(ul, notes) {
     syncList(ul, notes, (n) => `${n.id}`,
-      (n) => this.noteItem(n), (node, n) => this.updateNote(node, n));
-  }
-
-  noteItem(note) {
-    const li = el("li", { class: "fnote" });
-    li.dataset.mode = "view";
-    this.buildNote(li, note);
-    return li;
-  }
-
-  buildNote(li, note) {
-    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
-    li.dataset.mode = mode;
-    li.dataset.id = note.id;
-    if (mode === "edit") {
-      const id = `edit-${note.id}`;
-      const area = el("textarea", { id, rows: 3 });
-      area.value = note.text;
-      replace(li, el("form", { class: "edit-form", onsubmit: (e) => {
-        e.preventDefault();
-        const text = area.value.trim();
-        this.editing.delete(note.id);
-        if (text && text !== note.text) this.conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
-        this.rebuild(li);
-      } },
-      el("label", { for: id, text: t("control.edit_label") }), area,
-      el("div", { class: "row" },
-        el("button", { type: "submit", class: "btn btn-primary btn-small", text: t("action.save") }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.cancel"),
-          onclick: () => { this.editing.delete(note.id); this.rebuild(li); } }))));
-      requestAnimationFrame(() => area.focus());
-      return;
-    }
-    const boxId = `sel-${note.id}`;
-    const box = el("input", { type: "checkbox", id: boxId, class: "fnote-select",
-      onchange: (e) => {
-        const checked = /** @type {HTMLInputElement} */ (e.currentTarget).checked;
-        if (checked) this.selected.add(note.id);
-        else this.selected.delete(note.id);
-        li.classList.toggle("selected", checked);
-        this.drawMoveBar(orderedClusters(this.state));
-      } });
-    const actions = el("div", { class: "fnote-actions" });
-    if (mode === "confirm") {
-      actions.append(
-        el("span", { class: "confirm-text", text: t("control.delete_confirm") }),
-        el("button", { type: "button", class: "btn btn-danger btn-small", text: t("action.delete_yes"),
-          onclick: () => {
-            this.confirmDelete = null;
-            this.conn.send(OP.DELETE_NOTE, { note_id: note.id });
-            announce(t("control.deleted"));
-          } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.no"),
-          onclick: () => { this.confirmDelete = null; this.rebuild(li); } }));
-    } else {
-      actions.append(
-        el("button", { type: "button", class: "btn btn-small hide-toggle",
-          onclick: () => {
-            const current = this.state.notes.find((n) => n.id === note.id);
-            if (!current) return;
-            this.conn.send(OP.MODERATE_NOTE, { note_id: note.id, hidden: !current.hidden });
-          } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.edit"),
-          "aria-label": t("control.edit_aria"),
-          onclick: () => { this.editing.add(note.id); this.rebuild(li); } }),
-        el("button", { type: "button", class: "btn btn-small", text: t("action.delete"),
-          "aria-label": t("control.delete_aria"),
-          onclick: () => { this.confirmDelete = note.id; this.rebuild(li); } }));
-    }
-    replace(li,
-      el("div", { class: "fnote-main" }, box, el("label", { for: boxId, class: "fnote-text" })),
-      el("p", { class: "fnote-meta" }),
-      actions);
-    this.updateNote(li, note);
-  }
-
-  rebuild(li) {
-    const note = this.state.notes.find((n) => n.id === li.dataset.id);
-    if (note) this.buildNote(li, note);
-  }
-
-  updateNote(li, note) {
-    const mode = this.editing.has(note.id) ? "edit" : this.confirmDelete === note.id ? "confirm" : "view";
-    if (li.dataset.mode !== mode) {
-      this.buildNote(li, note);
-      return;
-    }
-    if (mode === "edit") return;
-    const label = li.querySelector(".fnote-text");
-    if (label.textContent !== note.text) label.textContent = note.text;
-    const box = li.querySelector(".fnote-select");
-    box.checked = this.selected.has(note.id);
-    li.classList.toggle("selected", box.checked);
-    li.classList.toggle("is-hidden", !!note.hidden);
-    const parts = [];
-    if (note.author?.name) parts.push(note.author.name);
-    // The author's group only where the wall shows it too (show_provenance): the control
-    // screen does not pair people with their group either.
-    const group = note.perspective ?? note.author?.perspective;
-    if (this.state.workshop.settings.show_provenance && group) {
-      parts.push(group === "other" ? t("results.group_other") : group);
-    }
-    if (this.state.prompts.length > 1 && note.cluster_id) {
-      const index = this.state.prompts.findIndex((p) => p.id === note.prompt_id);
-      if (index >= 0) parts.push(t("control.question_n", { n: index + 1 }));
-    }
-    const dots = !note.cluster_id && this.state.votes?.totals?.[note.id];
-    if (dots) parts.push(t("results.dots", { count: dots, n: dots }));
-    if (note.hidden) parts.push(t("control.hidden_badge"));
-    const meta = li.querySelector(".fnote-meta");
-    const words = parts.join(" · ");
-    if (meta.textContent !== words) meta.textContent = words;
-    meta.hidden = !words;
-    const toggle = li.querySelector(".hide-toggle");
-    if (toggle) {
-      toggle.textContent = note.hidden ? t("control.unhide") : t("control.hide");
-      toggle.setAttribute("aria-label", note.hidden ? t("control.unhide_aria") : t("control.hide_aria"));
-    }
-    for (const button of li.querySelectorAll(".fnote-actions button")) {
-      button.setAttribute("aria-describedby", `sel-${note.id}-text`);
-    }
-    label.id = `sel-${note.id}-text`;
+      (n) => noteItem(this, n), (node, n) => updateNote(this, node, n));
   }
 
   drawMoveBar(list) {
     const count = this.selected.size;
     const words = t("control.selected", { count });
-    if ($("selected-count").textContent !== words) $("selected-count").textContent = words;
+    setText($("selected-count"), words);
     const select = $("move-target");
     const options = [
       ["new", t("control.target_new")],

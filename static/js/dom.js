@@ -64,6 +64,16 @@ export function replace(parent, ...children) {
   return append(parent, ...children);
 }
 
+/**
+ * Set a node's text only when it differs (no needless change for screen readers, no
+ * reflow); a missing node is skipped.
+ * @param {Node|null|undefined} node
+ * @param {string} text
+ */
+export function setText(node, text) {
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
 /** @param {string} id @returns {any} */
 export function $(id) {
   return document.getElementById(id);

@@ -1,12 +1,12 @@
 // The landing page: start a workshop (POST /api/workshops), then show the links to keep.
 import { $, el, announce, readConfig } from "./dom.js";
 import { setCatalogue, t } from "./i18n.js";
+import { LIMITS } from "./limits.js";
 import { perspectivesProblem, splitList } from "./ui.js";
 
 const config = readConfig();
 setCatalogue(config.i18n, config.lang);
 
-const MAX_PROMPTS = 6;
 const form = /** @type {HTMLFormElement} */ ($("start-form"));
 const list = $("prompt-list");
 const errorBox = $("start-error");
@@ -17,9 +17,9 @@ function promptInputs() {
 
 $("add-prompt").addEventListener("click", () => {
   const n = promptInputs().length + 1;
-  if (n > MAX_PROMPTS) return;
+  if (n > LIMITS.prompts) return;
   const id = `prompt-${n}`;
-  const input = el("input", { id, name: "prompt", type: "text", maxlength: 200, autocomplete: "off",
+  const input = el("input", { id, name: "prompt", type: "text", maxlength: LIMITS.prompt, autocomplete: "off",
     "aria-describedby": "prompts-hint" });
   const remove = el("button", { type: "button", class: "btn btn-small", text: t("action.remove"),
     "aria-label": t("landing.remove_prompt", { n }),
@@ -46,7 +46,7 @@ function renumber() {
     const remove = input.closest("li").querySelector("button");
     if (remove) remove.setAttribute("aria-label", t("landing.remove_prompt", { n }));
   });
-  $("add-prompt").hidden = promptInputs().length >= MAX_PROMPTS;
+  $("add-prompt").hidden = promptInputs().length >= LIMITS.prompts;
 }
 
 function fail(message, field) {

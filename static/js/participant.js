@@ -1,10 +1,13 @@
 // The phone (/j/{code}): post notes, own notes, profile, dots, results.
-import { $, el, replace, syncList, announce } from "./dom.js";
-import { t, num } from "./i18n.js";
-import { OP } from "./protocol.js";
-import { dotsLeft, myDots, myNotes, notesByPrompt, voteItems } from "./state.js";
-import { groupsLine, resultRows } from "./results.js";
-import { bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
+import { $, el, replace, setText, syncList, announce } from "./dom.js";
+import { t } from "./i18n.js";
+import { LIMITS } from "./limits.js";
+import { askDelete, editForm, noteButton } from "./noteedit.js";
+import { CLOSE, OP } from "./protocol.js";
+import { myNotes, notesByPrompt } from "./state.js";
+import { phoneRanking, resultRows } from "./results.js";
+import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
+import { short, VoteList } from "./vote.js";
 
 const { config, conn } = startScreen("participant");
 const countdown = new Countdown();
@@ -21,6 +24,7 @@ let profileDirty = false;
 let fatal = false;
 
 const onPhase = watchPhase();
+const voteList = new VoteList(conn, () => render());
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
@@ -48,13 +52,9 @@ function draw() {
   if (collecting) drawWrite(state);
   if (!$("mine").hidden) drawMine(state, phase);
   drawOthers(state, phase);
-  if (!$("vote").hidden) drawVote(state);
+  if (!$("vote").hidden) voteList.draw(state);
   if (showResults) drawResults(state);
   if (!$("profile").hidden) drawProfile(state);
-}
-
-function setText(node, text) {
-  if (node && node.textContent !== text) node.textContent = text;
 }
 
 function promptText(state, id) {
@@ -92,14 +92,14 @@ function drawWrite(state) {
     }
   }
   const area = $("note-text");
-  const max = state.workshop.settings.max_note_length || 280;
+  const max = state.workshop.settings.max_note_length || LIMITS.note_length;
   if (area.maxLength !== max) area.maxLength = max;
   updateCount();
 }
 
 function updateCount() {
   const area = $("note-text");
-  const max = conn.state?.workshop.settings.max_note_length || 280;
+  const max = conn.state?.workshop.settings.max_note_length || LIMITS.note_length;
   setText($("note-count"), t("phone.chars_left", { count: Math.max(0, max - area.value.length) }));
 }
 
@@ -116,25 +116,15 @@ function drawMine(state, phase) {
 function myNoteItem(state, note, canEdit, canDelete) {
   const li = el("li", { class: "note own" });
   if (editing.has(note.id)) {
-    const id = `edit-${note.id}`;
-    const area = el("textarea", { id, rows: 3, maxlength: state.workshop.settings.max_note_length });
-    area.value = note.text;
-    const form = el("form", { class: "edit-form", onsubmit: (e) => {
-      e.preventDefault();
-      const text = area.value.trim();
-      if (!text) return;
-      editing.delete(note.id);
-      if (text !== note.text) conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
-      render();
-    } },
-    el("label", { for: id, text: t("phone.edit_label") }),
-    area,
-    el("div", { class: "row" },
-      el("button", { type: "submit", class: "btn btn-primary", text: t("action.save") }),
-      el("button", { type: "button", class: "btn", text: t("action.cancel"),
-        onclick: () => { editing.delete(note.id); render(); } })));
-    li.append(form);
-    requestAnimationFrame(() => area.focus());
+    li.append(editForm({ id: `edit-${note.id}`, text: note.text, label: t("phone.edit_label"),
+      maxlength: state.workshop.settings.max_note_length,
+      onSave: (text) => {
+        if (!text) return;
+        editing.delete(note.id);
+        if (text !== note.text) conn.send(OP.EDIT_NOTE, { note_id: note.id, text });
+        render();
+      },
+      onCancel: () => { editing.delete(note.id); render(); } }));
     return li;
   }
   li.append(
@@ -143,26 +133,21 @@ function myNoteItem(state, note, canEdit, canDelete) {
     el("p", { class: "note-status" }));
   const actions = el("div", { class: "row note-actions" });
   if (confirmDelete === note.id) {
-    actions.append(
-      el("span", { class: "confirm-text", text: t("phone.delete_confirm") }),
-      el("button", { type: "button", class: "btn btn-danger", text: t("action.delete_yes"),
-        onclick: () => {
-          confirmDelete = null;
-          conn.send(OP.DELETE_NOTE, { note_id: note.id });
-          announce(t("phone.deleted"));
-          render();
-        } }),
-      el("button", { type: "button", class: "btn", text: t("action.no"),
-        onclick: () => { confirmDelete = null; render(); } }));
+    actions.append(...askDelete({ question: t("phone.delete_confirm"),
+      onYes: () => {
+        confirmDelete = null;
+        conn.send(OP.DELETE_NOTE, { note_id: note.id });
+        announce(t("phone.deleted"));
+        render();
+      },
+      onNo: () => { confirmDelete = null; render(); } }));
   } else if (!note.pending) {
     if (canEdit) {
-      actions.append(el("button", { type: "button", class: "btn", text: t("action.edit"),
-        "aria-label": t("phone.edit_aria", { text: short(note.text) }),
+      actions.append(noteButton("edit", { label: t("phone.edit_aria", { text: short(note.text) }),
         onclick: () => { editing.add(note.id); render(); } }));
     }
     if (canDelete) {
-      actions.append(el("button", { type: "button", class: "btn", text: t("action.delete"),
-        "aria-label": t("phone.delete_aria", { text: short(note.text) }),
+      actions.append(noteButton("delete", { label: t("phone.delete_aria", { text: short(note.text) }),
         onclick: () => { confirmDelete = note.id; render(); } }));
     }
   }
@@ -181,10 +166,6 @@ function updateMyNote(node, state, note) {
     node.classList.toggle("pending", !!note.pending);
     node.classList.toggle("is-hidden", !!note.hidden);
   }
-}
-
-function short(text) {
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function drawOthers(state, phase) {
@@ -209,83 +190,10 @@ function drawOthers(state, phase) {
   replace(list, ...parts);
 }
 
-function drawVote(state) {
-  const mine = myDots(state, conn.outbox);
-  const view = { ...state, votes: { ...state.votes, mine } };
-  const left = dotsLeft(view);
-  const total = state.workshop.settings.votes_per_participant;
-  const perItem = state.workshop.settings.max_votes_per_item;
-  const dots = $("dots-left");
-  setText(dots, left ? t("phone.dots_left", { count: left, total }) : t("phone.dots_none", { total }));
-  dots.classList.toggle("none-left", left === 0);
-  const voters = state.votes?.voters ?? 0;
-  const people = state.participants?.count ?? 0;
-  setText($("vote-progress"), people
-    ? t("wall.voted", { count: voters, voters: num(voters), total: num(people) }) : "");
-  const items = voteItems(view, untitled);
-  syncList($("vote-items"), items, (item) => item.id, (item) => voteItem(item),
-    (node, item) => updateVoteItem(node, item, mine[item.id] || 0, left, perItem));
-}
-
-function voteItem(item) {
-  const titleId = `item-${item.id}`;
-  const li = el("li", { class: `vote-item ${item.kind}` });
-  li.append(el("h3", { id: titleId, class: "item-title", text: item.title }));
-  if (item.kind === "cluster") li.append(el("ul", { class: "item-notes" }));
-  const minus = el("button", { type: "button", class: "btn btn-round minus",
-    "aria-label": t("phone.vote_minus", { item: short(item.title) }),
-    onclick: () => vote(item.id, -1) }, el("span", { "aria-hidden": "true", text: "−" }));
-  const plus = el("button", { type: "button", class: "btn btn-round plus",
-    "aria-label": t("phone.vote_plus", { item: short(item.title) }),
-    onclick: () => vote(item.id, 1) }, el("span", { "aria-hidden": "true", text: "+" }));
-  const count = el("p", { class: "my-dots" },
-    el("span", { class: "dot-row", "aria-hidden": "true" }),
-    el("span", { class: "dot-count" }));
-  li.append(el("div", { class: "vote-controls" }, minus, count, plus));
-  return li;
-}
-
-function updateVoteItem(node, item, mineHere, left, perItem) {
-  setText(node.querySelector(".item-title"), item.title);
-  const notes = node.querySelector(".item-notes");
-  if (notes) {
-    const shown = item.notes.slice(0, 3).map((n) => n.text);
-    const key = JSON.stringify([shown, item.notes.length]);
-    if (notes.dataset.key !== key) {
-      notes.dataset.key = key;
-      replace(notes, ...shown.map((text) => el("li", { text })),
-        item.notes.length > 3 ? el("li", { class: "more", text: t("phone.more_notes", { count: item.notes.length - 3 }) }) : null);
-    }
-  }
-  setText(node.querySelector(".dot-count"), t("phone.my_dots", { count: mineHere }));
-  setText(node.querySelector(".dot-row"), "●".repeat(mineHere));
-  node.classList.toggle("has-dots", mineHere > 0);
-  node.querySelector(".minus").disabled = mineHere <= 0;
-  node.querySelector(".plus").disabled = left <= 0 || mineHere >= perItem;
-}
-
-function vote(itemId, delta) {
-  conn.send(OP.VOTE, { item_id: itemId, delta });
-  render();
-}
-
 function drawResults(state) {
   const rows = resultRows(state, untitled);
   $("results-empty").hidden = rows.length > 0;
-  const max = Math.max(1, ...rows.map((r) => r.total));
-  const mine = state.votes?.mine || {};
-  replace($("ranking"), ...rows.map((row) => {
-    const bar = el("span", { class: "bar" });
-    bar.style.width = `${Math.round((row.total / max) * 100)}%`;
-    return el("li", { class: "rank-row" },
-      el("span", { class: "rank-title", text: row.title }),
-      el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
-      el("span", { class: "rank-total", text: t("results.dots", { count: row.total, n: num(row.total) }) }),
-      mine[row.id] ? el("span", { class: "rank-mine", text: t("results.yours", { count: mine[row.id] }) }) : null,
-      // "verdeeld" always comes with the numbers per group (docs/results.md).
-      row.divided ? (row.groups.length ? groupsLine(row, true, false)
-        : el("p", { class: "result-groups" }, el("span", { class: "badge divided", text: t("results.divided") }))) : null);
-  }));
+  replace($("ranking"), ...phoneRanking(rows, state.votes?.mine || {}));
 }
 
 function drawProfile(state) {
@@ -308,11 +216,6 @@ function drawProfile(state) {
 }
 
 // ------------------------------------------------------------------- actions
-function showNotice(text) {
-  const box = $("notice");
-  box.textContent = text;
-  box.hidden = !text;
-}
 
 $("note-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -389,8 +292,8 @@ conn.on("error", (error) => showNotice(error?.message || t("error.generic")));
 conn.on("fatal", (code, error) => {
   fatal = true;
   const key = error?.code === "removed" ? "phone.fatal.removed"
-    : { 4403: "phone.fatal.locked", 4410: "phone.fatal.erased" }[code] || "phone.fatal.gone";
-  showNotice(t(key) + (error?.message && code === 4401 ? ` ${error.message}` : ""));
+    : { [CLOSE.LOCKED]: "phone.fatal.locked", [CLOSE.ERASED]: "phone.fatal.erased" }[code] || "phone.fatal.gone";
+  showNotice(t(key) + (error?.message && code === CLOSE.WRONG_KEY ? ` ${error.message}` : ""));
   render();
 });
 

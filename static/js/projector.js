@@ -1,11 +1,12 @@
 // The wall (/p/{id}): readable from the back of the room, calm, live.
 // collect: the questions, the join code and QR, notes appearing; cluster: clusters forming;
 // vote: how many have voted; results: the ranking as a bar chart.
-import { $, el, replace, syncList, announce } from "./dom.js";
+import { $, el, replace, setText, syncList } from "./dom.js";
 import { t, num } from "./i18n.js";
 import { clusters as orderedClusters, notesByPrompt, notesIn, voteItems } from "./state.js";
 import { groupLabel, hasCommonGround, legend, redraw, resultList, resultRows } from "./results.js";
-import { bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
+import { CLOSE } from "./protocol.js";
+import { announceNewNotes, bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("projector");
 const countdown = new Countdown();
@@ -13,14 +14,8 @@ const onPhase = watchPhase();
 const VIEWS = ["collect", "cluster", "vote", "results", "closed"];
 /** Notes drawn once already: only notes that come later get the arrival animation. */
 let firstDraw = true;
-let heard = [];
-let heardTimer = 0;
 
 const render = onFrame(() => draw());
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 function draw() {
   const state = conn.state;
@@ -71,8 +66,7 @@ function noteCard(note, state) {
 
 /** Text and label follow edits, renamed groups and the provenance setting. */
 function updateNoteCard(node, note, state) {
-  const text = node.querySelector(".wall-note-text");
-  if (text.textContent !== note.text) text.textContent = note.text;
+  setText(node.querySelector(".wall-note-text"), note.text);
   fillByline(node.querySelector(".wall-note-by"), byline(note, state));
 }
 
@@ -237,25 +231,11 @@ window.addEventListener("resize", () => {
   render();
 });
 
-conn.on("state", (state, info) => {
-  if (info.events) {
-    for (const ev of info.events) {
-      if (ev.kind === "note_added" && ev.data.note) heard.push(ev.data.note.text);
-    }
-    if (heard.length) {
-      clearTimeout(heardTimer);
-      heardTimer = window.setTimeout(() => {
-        announce(heard.length === 1 ? t("wall.new_note", { text: heard[0] })
-          : t("control.new_notes", { count: heard.length }));
-        heard = [];
-      }, 1500);
-    }
-  }
-  render();
-});
+announceNewNotes(conn, { wait: 1500, quoteOne: true });
+conn.on("state", render);
 conn.on("fatal", (code) => {
   // 4401: the facilitator made new links; this wall needs the new one.
-  replace($("stage"), el("p", { class: "wall-empty", role: "alert", text: t(code === 4401 ? "wall.key_changed" : "wall.gone") }));
+  replace($("stage"), el("p", { class: "wall-empty", role: "alert", text: t(code === CLOSE.WRONG_KEY ? "wall.key_changed" : "wall.gone") }));
 });
 
 bindStatus(conn);

@@ -172,3 +172,26 @@ export function redraw(box, key, make) {
   replace(box, ...[make()].flat());
   return true;
 }
+
+/**
+ * The phone's ranking: a bar, the dots, "yours" and "divided" (with the numbers per group)
+ * per row.
+ * @param {ReturnType<typeof resultRows>} rows
+ * @param {Record<string, number>} mine this participant's dots per item
+ * @returns {HTMLElement[]}
+ */
+export function phoneRanking(rows, mine) {
+  const max = Math.max(1, ...rows.map((r) => r.total));
+  return rows.map((row) => {
+    const bar = el("span", { class: "bar" });
+    bar.style.width = `${Math.round((row.total / max) * 100)}%`;
+    return el("li", { class: "rank-row" },
+      el("span", { class: "rank-title", text: row.title }),
+      el("span", { class: "bar-track", "aria-hidden": "true" }, bar),
+      el("span", { class: "rank-total", text: t("results.dots", { count: row.total, n: num(row.total) }) }),
+      mine[row.id] ? el("span", { class: "rank-mine", text: t("results.yours", { count: mine[row.id] }) }) : null,
+      // "verdeeld" always comes with the numbers per group (docs/results.md).
+      row.divided ? (row.groups.length ? groupsLine(row, true, false)
+        : el("p", { class: "result-groups" }, el("span", { class: "badge divided", text: t("results.divided") }))) : null);
+  });
+}

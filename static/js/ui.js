@@ -1,11 +1,14 @@
-// Pieces every screen shares: the connection badge, the countdown, the phase names.
+// Pieces every screen shares: the connection badge, the notice, the countdown, the phase
+// names, the new-note announcer.
 import { $, announce, readConfig } from "./dom.js";
 import { setCatalogue, t } from "./i18n.js";
-import { Connection } from "./protocol.js";
+import { Connection } from "./connection.js";
+import { LIMITS } from "./limits.js";
+import { EVENT } from "./protocol.js";
 
 /**
  * Show the connection's state in #conn (role=status, so a change is announced).
- * @param {import("./protocol.js").Connection} conn
+ * @param {Connection} conn
  */
 export function bindStatus(conn) {
   const box = $("conn");
@@ -25,6 +28,40 @@ export function bindStatus(conn) {
   };
   conn.on("status", render).on("outbox", render).on("delay", render).on("store", render);
   render();
+}
+
+/**
+ * Say something in the page's #notice box (an error, mostly), or clear it with "".
+ * @param {string} [text]
+ */
+export function showNotice(text) {
+  const box = $("notice");
+  if (!box) return;
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+/**
+ * Tell screen readers about new notes, once a burst has passed (`wait` ms after the last
+ * one): "3 new notes", or with `quoteOne` a single note's own words.
+ * @param {Connection} conn
+ * @param {{wait: number, quoteOne?: boolean}} opts
+ */
+export function announceNewNotes(conn, { wait, quoteOne = false }) {
+  /** @type {string[]} */
+  let heard = [];
+  let timer = 0;
+  conn.on("state", (_state, info) => {
+    const added = (info.events || []).filter((e) => e.kind === EVENT.NOTE_ADDED && e.data?.note);
+    if (!added.length) return;
+    heard.push(...added.map((e) => e.data.note.text));
+    clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      announce(quoteOne && heard.length === 1 ? t("wall.new_note", { text: heard[0] })
+        : t("control.new_notes", { count: heard.length }));
+      heard = [];
+    }, wait);
+  });
 }
 
 /** 75000 → "1:15"; an hour or more → "1:02:03". */
@@ -120,18 +157,15 @@ export function splitList(text) {
     .filter((s, i, all) => all.indexOf(s) === i);
 }
 
-/** As server/rules.py: at most 8 groups, each at most 40 characters. */
-export const MAX_PERSPECTIVES = 8;
-export const MAX_PERSPECTIVE = 40;
-
 /**
  * What is wrong with a list of groups, in plain words (or "" when nothing is). "anders" and
  * "other" are the name of the mixed group of small groups, so they cannot be a group.
  * @param {string[]} names
  */
 export function perspectivesProblem(names) {
-  if (names.length > MAX_PERSPECTIVES) return t("perspectives.too_many", { max: MAX_PERSPECTIVES });
-  if (names.some((n) => Array.from(n).length > MAX_PERSPECTIVE)) return t("perspectives.too_long", { max: MAX_PERSPECTIVE });
+  const most = LIMITS.perspectives;
+  if (names.length > most) return t("perspectives.too_many", { max: most });
+  if (names.some((n) => Array.from(n).length > LIMITS.perspective)) return t("perspectives.too_long", { max: LIMITS.perspective });
   const reserved = ["other", "anders", t("results.group_other").toLowerCase()];
   const bad = names.find((n) => reserved.includes(n.toLowerCase()));
   if (bad) return t("perspectives.reserved", { name: bad });

@@ -1,11 +1,19 @@
-"""The front end's frozen lists of frame types, ops and phases match the server's."""
+"""The front end's frozen lists of frame types, ops, phases, close codes and limits match
+the server's, and its connection keeps an op the store could not take."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
+from playwright.sync_api import expect
 
 from server import protocol, rules
 from tests.e2e.conftest import LAPTOP, Screens
+from tests.e2e.pages import Control
 
 pytestmark = pytest.mark.e2e
 
@@ -16,13 +24,53 @@ def test_js_protocol_matches_server(screens: Screens) -> None:
     lists = page.evaluate("""async () => {
         const m = await import("/static/js/protocol.js");
         return {client: m.CLIENT_TYPES, server: m.SERVER_TYPES, ops: Object.values(m.OP),
-                phases: m.PHASES, frozen: Object.isFrozen(m.OP) && Object.isFrozen(m.MSG)};
+                phases: m.PHASES, close: m.CLOSE, retry: m.RETRY_CODES,
+                frozen: [m.MSG, m.CLIENT_TYPES, m.SERVER_TYPES, m.OP, m.EVENT, m.PHASES,
+                         m.CLOSE, m.RETRY_CODES].every(Object.isFrozen)};
     }""")
     assert lists["client"] == list(protocol.CLIENT_TYPES)
     assert lists["server"] == list(protocol.SERVER_TYPES)
     assert sorted(lists["ops"]) == sorted(rules.OPS)
     assert lists["phases"] == list(rules.PHASES)
+    assert lists["close"] == protocol.CLOSE_CODES
+    assert set(lists["retry"]) == {"try_again", "too_fast"}
     assert lists["frozen"]
+
+
+# A close code written in a call that closes a socket: close(…, 4401 …), refuse(1013, …),
+# Refused(protocol.CLOSE_TOO_MANY …), close(code=1008).
+_CLOSE_CALL = re.compile(r"\b(?:_?close|refuse|fail|Refused)\((?:[^()]*?,\s*)?(?:code=)?"
+                         r"(\d{4}|(?:protocol\.)?CLOSE_[A-Z_]+)")
+
+
+def test_every_close_code_the_server_sends_is_listed() -> None:
+    """Each close code the server's code sends is in protocol.CLOSE_CODES (and so, by the
+    test above, in static/js/protocol.js CLOSE, where the screens read what it means)."""
+    root = Path(__file__).resolve().parents[2] / "server"
+    used: set[int] = set()
+    for path in root.rglob("*.py"):
+        for found in _CLOSE_CALL.findall(path.read_text(encoding="utf-8")):
+            used.add(int(found) if found.isdigit() else getattr(protocol, found.split(".")[-1]))
+    used.discard(1000)  # a normal close says nothing
+    assert used, "no close calls found: the pattern no longer matches the server's code"
+    assert used <= set(protocol.CLOSE_CODES.values()), used - set(protocol.CLOSE_CODES.values())
+
+
+def test_screens_take_their_limits_from_the_server(screens: Screens) -> None:
+    """The limits the screens check and show come from server/rules.py through the page's
+    config: static/js/limits.js and the templates' maxlength / max use the same figures."""
+    page = screens.page("landing", LAPTOP)
+    page.goto("/")
+    limits = page.evaluate("""async () => (await import("/static/js/limits.js")).LIMITS""")
+    assert limits == {
+        "title": rules.MAX_TITLE, "prompt": rules.MAX_PROMPT, "prompts": rules.MAX_PROMPTS,
+        "name": rules.MAX_NAME, "perspective": rules.MAX_PERSPECTIVE,
+        "perspectives": rules.MAX_PERSPECTIVES, "cluster_title": rules.MAX_CLUSTER_TITLE,
+        "timer_minutes": rules.MAX_TIMER_SECONDS // 60,
+        "note_length": rules.DEFAULT_SETTINGS["max_note_length"],
+    }
+    assert page.get_attribute("#title", "maxlength") == str(rules.MAX_TITLE)
+    assert page.get_attribute("#prompt-1", "maxlength") == str(rules.MAX_PROMPT)
 
 
 STATE = {
@@ -123,7 +171,8 @@ def test_try_again_keeps_the_op_and_sends_it_again(screens: Screens) -> None:
     page = screens.page("landing", LAPTOP)
     page.goto("/")
     out = page.evaluate("""async (state) => {
-        const m = await import("/static/js/protocol.js");
+        const m = await import("/static/js/connection.js");
+        const {RETRY_CODES} = await import("/static/js/protocol.js");
         const sent = [];
         class FakeSocket {
             static OPEN = 1;
@@ -163,7 +212,7 @@ def test_try_again_keeps_the_op_and_sends_it_again(screens: Screens) -> None:
             receive({type: "ack", op_id: a.op_id, seq: null, result: {}});
             return {a: a.op_id, kept, stored, delayed, sentA, left: conn.outbox.length,
                     delayedAfter: conn.delayed.size, delays, nacks,
-                    retry: [...m.RETRY_CODES]};
+                    retry: [...RETRY_CODES]};
         } finally {
             conn.stop();
             window.WebSocket = real;
@@ -177,3 +226,21 @@ def test_try_again_keeps_the_op_and_sends_it_again(screens: Screens) -> None:
     assert out["delays"] == [1, 0]
     assert out["nacks"] == ["wrong_phase"]
     assert "try_again" in out["retry"]
+
+
+def test_control_screen_allows_the_servers_longest_timer(
+    screens: Screens, make_workshop: Callable[..., dict[str, Any]]
+) -> None:
+    """The control screen let a timer run at most 240 minutes while the server allows a
+    day: it now takes the server's limit (5 hours runs), and says that limit past it."""
+    created = make_workshop()
+    control = Control(screens.page("control", LAPTOP)).open(created["urls"]["facilitator"])
+    most = rules.MAX_TIMER_SECONDS // 60
+    assert control.page.get_attribute("#timer-minutes", "max") == str(most)
+    control.start_timer(300)
+    expect(control.page.locator("#timer")).to_be_visible(timeout=2000)
+    expect(control.page.locator("#timer-value")).to_have_text(re.compile(r"^(5:00:00|4:59:5\d)$"))
+    expect(control.page.locator("#notice")).to_be_hidden()
+    control.start_timer(most + 1)
+    expect(control.page.locator("#notice")).to_have_text(
+        f"Vul een aantal minuten in van 1 tot {most}.")

@@ -1,7 +1,7 @@
 """What the fault tests share, on top of tests.support.
 
 - `Outbox`: a phone's outbox. It sends each op with an op_id fixed when the op is made,
-  and keeps it until it has an answer, as static/js/protocol.js does: when the socket is
+  and keeps it until it has an answer, as static/js/connection.js does: when the socket is
   lost before the answer, it reconnects (with its token or key and `since`, to its own
   server or, if that one is gone, to another) and sends the op again with the SAME
   op_id; `try_again` and `too_fast` are sent again after a pause. Every answer is kept

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # results, texts, key names, wire framing. Tested without a server.
     ("pure", ("errors", "keys", "i18n*", "language*", "config", "rules*", "events*",
               "views*", "results", "room*", "fanout*", "protocol", "exports", "qr",
-              "apply*", "client_state*")),
+              "apply*", "client_state*", "limits")),
     # The store: every Redis key and command, and the embedded Valkey.
     ("store", ("store*", "batcher", "embedded*", "ratelimit*")),
     # What serves the sockets and the pages, on top of the store.
