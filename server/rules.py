@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any, Final
 
 from server.errors import DomainError
+from server.language import DEFAULT_LANGUAGE, LANGUAGES
 
 PHASES: Final = ("collect", "cluster", "vote", "results", "closed")
 ROLES: Final = ("participant", "facilitator", "projector")
@@ -24,7 +25,7 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     "perspectives": [],
     "show_live_votes": False,
     "private_writing": False,
-    "language": "nl",
+    "language": DEFAULT_LANGUAGE,
     # Extensions (docs/protocol.md): the author's perspective as a label on the wall, and
     # the dots per perspective on the wall in the results phase.
     "show_provenance": False,
@@ -229,7 +230,7 @@ def clean_settings(raw: object, current: dict[str, Any] | None = None) -> dict[s
         elif key == "max_note_length":
             out[key] = _int(value, key, 10, 1000, "bad_setting")
         elif key == "language":
-            if value not in ("nl", "en"):
+            if value not in LANGUAGES:
                 raise DomainError("bad_setting", field=key)
             out[key] = value
         elif key == "perspectives":
