@@ -12,11 +12,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.admission import Admission
+from server.args import clean_workshop
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.language import request_language
 from server.rendering import join_path
-from server.rules import clean_workshop
 from server.security import STAFF_COOKIE_PREFIXES, is_json
 from server.store import STORE_ERRORS, Store
 

@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 
 from server import protocol
+from server.args import clean_args
 from server.errors import DomainError
 from server.fanout import Client
 from server.hub import Feed, Hub
 from server.ratelimit import TokenBucket
-from server.rules import OPS, clean_args, may
+from server.rules import OPS, may
 from server.store import STORE_ERRORS, Store
 from server.views import Viewer
 
