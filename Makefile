@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test test-fast lint bench bench-quick clean
 
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# While changing pure rules, views or appliers: ruff, the unit tests (no server, no
+# Redis) and the JS applier's golden fixtures under Node (run directly, not again through
+# tests/unit/test_js_golden.py, which is how `make test` runs them); a few seconds.
+test-fast: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/pytest -p no:cacheprovider -q tests/unit --deselect tests/unit/test_js_golden.py
+	node --test tests/js/*.test.mjs
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)

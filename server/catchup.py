@@ -12,9 +12,10 @@ from typing import Any
 import orjson
 
 from server import protocol
+from server.events import Event
 from server.fanout import Client, coalesce, frame
 from server.hub import Feed, Hub
-from server.store import Event, Store
+from server.store import Store
 from server.views import Viewer, view_event, view_state
 
 REPLAY_MAX = 2000  # more missed events than this: a fresh snapshot is cheaper

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
+from server.events import Event
 from server.room import Room
-from server.store import Event
 from server.views import (
     PARTICIPANT_COUNT,
     PARTICIPANTS,

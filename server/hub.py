@@ -22,6 +22,7 @@ import orjson
 from redis.exceptions import RedisError
 
 from server import keys
+from server.events import Event
 from server.fanout import (
     Batch,
     Client,
@@ -35,7 +36,7 @@ from server.fanout import (
 )
 from server.protocol import status_frame
 from server.room import Room, apply_event, subject_of
-from server.store import BLOCK_MAX_MS, Event, Store, new_id, parse_entry
+from server.store import BLOCK_MAX_MS, Store, new_id, parse_entry
 from server.views import (
     FACILITATOR,
     PARTICIPANT_COUNT,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.store import Event
+from server.events import Event
 
 Room = dict[str, Any]
 

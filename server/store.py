@@ -13,6 +13,7 @@ the one object the rest of the app holds; its jobs live in their own modules:
 
 from __future__ import annotations
 
+from server.events import Event
 from server.ids import code_length, digest, is_code, new_id, new_secret, same_secret
 from server.store_core import (
     BLOCK_MAX_MS,
@@ -27,7 +28,6 @@ from server.store_core import (
 )
 from server.store_limits import LimitStore
 from server.store_reading import (
-    Event,
     ReadingStore,
     normalize_event,
     normalize_settings,

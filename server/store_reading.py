@@ -6,12 +6,12 @@ same shapes as the scripts meant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from server import keys
+from server.events import Event
 from server.rules import DEFAULT_SETTINGS
 from server.store_core import StoreCore
 
@@ -44,14 +44,6 @@ def normalize_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(data.get("totals"), dict):
             data["totals"] = {}
     return data
-
-
-@dataclass(frozen=True)
-class Event:
-    seq: int
-    kind: str
-    actor: str
-    data: dict[str, Any]
 
 
 def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from server import results
+from server.events import Event
 from server.room import Room
-from server.store import Event
 from server.view_participants import (
     JOINS_WINDOW_MS,
     group_crossed,

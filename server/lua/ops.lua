@@ -303,6 +303,17 @@ if op == 'add_note' then
   return ok({note_id = fresh_id})
 end
 
+-- Hide or show a note (moderate_note, hide_participant_notes). A hidden note is no item:
+-- its dots go back, as when it is deleted (a note in a cluster has none of its own).
+-- Showing it again brings none back.
+local function set_hidden(note, hidden)
+  note.hidden = hidden
+  put_json(K_NOTES, note.id, note)
+  local removed = {}
+  if hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
+  emit('note_moderated', {note = note, removed_items = removed})
+end
+
 if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
   local note = get_note(args.note_id)
   if not note then return fail('no_note') end
@@ -316,13 +327,7 @@ if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
     put_json(K_NOTES, note.id, note)
     emit('note_edited', {note = note})
   elseif op == 'moderate_note' then
-    note.hidden = args.hidden
-    put_json(K_NOTES, note.id, note)
-    -- A hidden note is no item: its dots go back, as when it is deleted (a note in a
-    -- cluster has none of its own). Showing it again brings none back.
-    local removed = {}
-    if args.hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
-    emit('note_moderated', {note = note, removed_items = removed})
+    set_hidden(note, args.hidden)
   else
     redis.call('HDEL', K_NOTES, note.id)
     if not isnull(note.author_id) and note.author_id ~= '' then
@@ -545,14 +550,7 @@ if op == 'hide_participant_notes' then
     if a.created_at ~= b.created_at then return a.created_at < b.created_at end
     return a.id < b.id
   end)
-  for _, note in ipairs(changed) do
-    note.hidden = args.hidden
-    put_json(K_NOTES, note.id, note)
-    -- As moderate_note: a hidden item's dots go back; showing brings none back.
-    local removed = {}
-    if args.hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
-    emit('note_moderated', {note = note, removed_items = removed})
-  end
+  for _, note in ipairs(changed) do set_hidden(note, args.hidden) end
   return ok({count = #changed})
 end
 

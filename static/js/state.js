@@ -128,7 +128,11 @@ function applyOne(s, kind, d) {
         // Our own vote: our dots, and the totals only where we may see them.
         s.votes.mine = d.mine || {};
         s.votes.voters = d.voters;
-        if (d.totals) replaceVotes(s, { ...d, mine: undefined });
+        if (d.totals) {
+          // The totals come with the vote: keep them, not the vote's own fields.
+          const { item_id: _item, delta: _delta, mine: _mine, ...summary } = d;
+          replaceVotes(s, summary);
+        }
       } else {
         replaceVotes(s, d);
       }

@@ -3,6 +3,7 @@ newcomers out, erase ends every screen; and the friendly pages for wrong codes a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -134,7 +135,8 @@ def test_friendly_pages_for_wrong_codes_and_keys(
     expect(page.locator("h1")).to_have_text("Niet gevonden")
     page.fill("#join-code", created["code"])
     page.click(".join-form button[type=submit]")
-    expect(page).to_have_url(f"/j/{created['code']}")
+    # A typed right code leads to the phone page with the join secret (docs/protocol.md).
+    expect(page).to_have_url(re.compile(rf"/j/{created['code']}\?s=[\w-]+$"))
 
     response = page.goto(f"/f/{created['id']}")
     assert response is not None and response.status == 401

@@ -29,6 +29,7 @@ def test_offline_posts_are_sent_once_and_survive_reload(
     phone = Phone(page).open(created["code"])
     phone.post("Eerst online")
     expect(control.note("Eerst online")).to_be_visible()
+    expect(phone.pending_notes()).to_have_count(0)  # its ack is in, not only its event
 
     context.set_offline(True)
     expect(page.locator("#conn")).to_have_attribute("data-state", "offline")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from server.events import Event
 from server.room import apply_event
 from server.rules import DEFAULT_SETTINGS
-from server.store import Event
 from server.views import (
     FACILITATOR,
     PARTICIPANT_COUNT,

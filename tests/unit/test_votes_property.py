@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import DomainError
+from server.events import Event
 from server.room import apply_event, remove_items
-from server.store import Event
 from server.votes import check_vote
 
 PEOPLE = ["p1", "p2", "p3", "p4"]

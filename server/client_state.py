@@ -1,0 +1,128 @@
+"""A screen's state, and how the events it receives change it: the client's rule.
+
+Pure (no I/O). A screen (phone, wall, control screen) starts from the `state` of its
+welcome and applies the events cut for it (docs/protocol.md, "events"). This is the
+Python twin of static/js/state.js `applyEvents`, and the one Python copy of the rule: the
+tests' protocol client applies events with it. The golden fixtures (tests/golden/) hold
+both to what the server sends.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+def _drop_items(state: dict[str, Any], items: list[str]) -> None:
+    votes = state["votes"]
+    for item in items:
+        votes["totals"].pop(item, None)
+        votes["mine"].pop(item, None)
+
+
+def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | None) -> None:
+    """Apply events (in seq order) to a screen's state, in place, as docs/protocol.md
+    says a client does. `me` is the screen's own participant id (None for staff)."""
+    notes = {n["id"]: n for n in state["notes"]}
+
+    def own(note: dict[str, Any]) -> bool:
+        author = note.get("author") or {}
+        return me is not None and author.get("participant_id") == me
+
+    def replace_others(fresh: list[dict[str, Any]]) -> None:
+        mine = {nid for nid, n in notes.items() if own(n)}
+        for nid in [nid for nid in notes if nid not in mine]:
+            del notes[nid]
+        for n in fresh:
+            if n["id"] not in mine:
+                notes[n["id"]] = n
+
+    def set_votes(v: dict[str, Any]) -> None:
+        mine = state["votes"].get("mine", {})
+        state["votes"] = {**{k: copy.deepcopy(x) for k, x in v.items()}, "mine": mine}
+
+    for ev in events:
+        kind, d = ev["kind"], ev["data"]
+        workshop = state["workshop"]
+        if kind in ("note_deleted", "note_moderated", "cluster_changed",
+                    "cluster_deleted") and "votes" in d:
+            set_votes(d["votes"])   # dots were given back: fresh results
+        if kind in ("note_added", "note_edited", "note_moderated"):
+            if d.get("note") is not None:
+                notes[d["note_id"]] = d["note"]
+            elif d.get("hidden"):
+                notes.pop(d["note_id"], None)
+            _drop_items(state, d.get("removed_items", []))
+        elif kind == "note_deleted":
+            notes.pop(d["note_id"], None)
+            _drop_items(state, d.get("removed_items", []))
+        elif kind in ("cluster_changed", "cluster_deleted"):
+            clusters = {c["id"]: c for c in state["clusters"]}
+            if kind == "cluster_changed" and d.get("cluster"):
+                clusters[d["cluster"]["id"]] = d["cluster"]
+            if kind == "cluster_deleted":
+                clusters.pop(d["cluster_id"], None)
+            state["clusters"] = sorted(clusters.values(), key=lambda c: (c["order"], c["id"]))
+            for nid, cid in d.get("assign", {}).items():
+                if nid in notes:
+                    notes[nid] = {**notes[nid], "cluster_id": cid}
+            _drop_items(state, d.get("removed_items", []))
+        elif kind == "phase_changed":
+            workshop["phase"] = d["phase"]
+            set_votes(d["votes"])
+            if "notes" in d:
+                replace_others(d["notes"])
+        elif kind == "settings_changed":
+            workshop["settings"] = d["settings"]
+            set_votes(d["votes"])
+            if "notes" in d:
+                replace_others(d["notes"])
+        elif kind == "timer_changed":
+            workshop["timer"] = d["timer"]
+        elif kind == "votes_changed":
+            if "mine" in d:
+                state["votes"]["mine"] = dict(d["mine"])
+                state["votes"]["voters"] = d["voters"]
+                if "totals" in d:
+                    set_votes({k: v for k, v in d.items()
+                               if k not in ("item_id", "delta", "mine")})
+            else:
+                set_votes(d)
+        elif kind == "participant_changed":
+            state["participants"]["count"] = d["count"]
+            if "notes" in d:   # a group crossed the small-group size: labels afresh
+                replace_others(d["notes"])
+            if "list" in d:
+                state["participants"]["list"] = d["list"]
+            p = d.get("participant")
+            if p is not None:
+                if me is not None and p["participant_id"] == me:
+                    state["me"] = {k: p.get(k) for k in ("participant_id", "name", "perspective")}
+                for nid, n in notes.items():   # the author's name on its notes follows
+                    author = n.get("author")
+                    if author and author.get("participant_id") == p["participant_id"]:
+                        notes[nid] = {**n, "author": {**author, "name": p.get("name"),
+                                                      "perspective": p.get("perspective")}}
+                if "list" in state["participants"]:
+                    listed = {x["participant_id"]: x for x in state["participants"]["list"]}
+                    listed[p["participant_id"]] = {
+                        k: p.get(k) for k in ("participant_id", "name", "perspective",
+                                              "joined_at")}
+                    state["participants"]["list"] = list(listed.values())
+        elif kind == "workshop_changed":
+            workshop["locked"] = d["locked"]
+        elif kind == "participant_removed":
+            for nid in d["note_ids"]:
+                notes.pop(nid, None)
+            set_votes(d["votes"])
+            _drop_items(state, d["removed_items"])   # from `mine` too
+            state["participants"]["count"] = d["count"]
+            if "notes" in d:
+                replace_others(d["notes"])
+            if "list" in d:
+                state["participants"]["list"] = d["list"]
+            elif "list" in state["participants"] and "participant_id" in d:
+                state["participants"]["list"] = [
+                    x for x in state["participants"]["list"]
+                    if x["participant_id"] != d["participant_id"]]
+    state["notes"] = sorted(notes.values(), key=lambda n: (n["created_at"], n["id"]))
