@@ -12,6 +12,7 @@ import re
 import time
 from typing import Any
 
+from server.language import DEFAULT_LANGUAGE
 from server.room import Room
 from server.views import FACILITATOR, view_state
 
@@ -96,7 +97,7 @@ def md(text: str) -> str:
     return " ".join(text.splitlines())
 
 
-def export_markdown(room: Room, lang: str = "nl") -> str:
+def export_markdown(room: Room, lang: str = DEFAULT_LANGUAGE) -> str:
     data = export_data(room, include_hidden=False)
     nl = lang == "nl"
     ws = data["workshop"]
