@@ -67,7 +67,7 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
     ]
     return {
         "w": w,
-        "ws": data["workshop"],
+        "workshop": data["workshop"],
         "date": time.strftime("%Y-%m-%d", time.gmtime(data["workshop"]["created_at"] / 1000)),
         "prompts": data["prompts"],
         "participants": data["participants"]["count"],
