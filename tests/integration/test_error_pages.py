@@ -73,3 +73,13 @@ async def test_server_error_gets_the_error_page_without_a_trace(
     while "JSONDecodeError" not in own_server.log_text():
         assert time.monotonic() < deadline, own_server.log_tail(40)
         await asyncio.sleep(0.05)
+
+
+async def test_json_errors_choose_the_language_as_pages_do(server: ServerProcess) -> None:
+    """One order of choice (server/language.py): the browser's first language that we
+    speak, by quality, for a JSON error as for a page."""
+    headers = {"accept-language": "de-DE,de;q=0.9,en;q=0.8"}
+    answer = await http("GET", f"{server.url}/api/nope", headers=headers)
+    assert answer.json()["error"]["message"] == "This address does not exist."
+    page = await http("GET", f"{server.url}/nope", headers=headers)
+    assert '<html lang="en">' in page.text
