@@ -9,15 +9,27 @@ language itself, else it gets the workshop's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:  # only for annotations: this module imports no web framework
-    from starlette.requests import Request
+from collections.abc import Mapping
+from typing import Final, Protocol
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT_LANGUAGE: Final = "nl"
 LANG_COOKIE: Final = "lang"
 COOKIE_SECONDS = 365 * 24 * 3600
+
+
+class Request(Protocol):
+    """What a request tells of its language (a Starlette Request has it): this module
+    stays pure, with no web framework to import."""
+
+    @property
+    def query_params(self) -> Mapping[str, str]: ...
+
+    @property
+    def cookies(self) -> Mapping[str, str]: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 def known(value: object) -> str | None:
