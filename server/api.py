@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from starlette.requests import Request
@@ -13,10 +12,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.admission import Admission
+from server.args import clean_workshop
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
-from server.rules import clean_workshop
-from server.security import STAFF_COOKIE_PREFIXES, is_json, request_language
+from server.language import request_language
+from server.rendering import join_path
+from server.security import STAFF_COOKIE_PREFIXES, is_json
 from server.store import STORE_ERRORS, Store
 
 CREATE_WINDOW = 3600
@@ -54,12 +55,6 @@ async def authorize(request: Request) -> str | Response:
     return error("wrong_key", 401, lang)
 
 
-def join_path(code: str, join_secret: str) -> str:
-    """The link the QR code carries: the code, and the secret that lets a phone in while
-    its address is over the limit for wrong codes."""
-    return f"/join?{urlencode({'code': code, 's': join_secret})}"
-
-
 async def create_workshop(request: Request) -> Response:
     lang = request_language(request)
     settings = request.app.state.settings
@@ -94,10 +89,10 @@ async def _room(request: Request, workshop_id: str) -> dict[str, Any] | None:
 
 
 async def export(request: Request) -> Response:
-    who = await authorize(request)
-    if isinstance(who, Response):
-        return who
-    room = await _room(request, who)
+    workshop_id = await authorize(request)
+    if isinstance(workshop_id, Response):
+        return workshop_id
+    room = await _room(request, workshop_id)
     if room is None:
         return error("no_workshop", 404, request_language(request))
     fmt = request.path_params["fmt"]
@@ -131,13 +126,13 @@ def forget_cookies(request: Request, response: Response, workshop_id: str) -> No
 
 
 async def erase(request: Request) -> Response:
-    who = await authorize(request)
-    if isinstance(who, Response):
-        return who
-    await request.app.state.store.erase(who)
-    await request.app.state.hub.publish({"type": "erased", "workshop": who})
+    workshop_id = await authorize(request)
+    if isinstance(workshop_id, Response):
+        return workshop_id
+    await request.app.state.store.erase(workshop_id)
+    await request.app.state.hub.publish({"type": "erased", "workshop": workshop_id})
     response = Response(status_code=204)
-    forget_cookies(request, response, who)
+    forget_cookies(request, response, workshop_id)
     return response
 
 
@@ -155,17 +150,17 @@ async def forget(request: Request) -> Response:
 
 
 async def rotate(request: Request) -> Response:
-    who = await authorize(request)
-    if isinstance(who, Response):
-        return who
+    workshop_id = await authorize(request)
+    if isinstance(workshop_id, Response):
+        return workshop_id
     try:
-        fresh = await request.app.state.store.rotate_keys(who)
+        fresh = await request.app.state.store.rotate_keys(workshop_id)
     except DomainError as err:  # erased since the key was checked: nothing to rotate
         return error(err.code, 404, request_language(request))
-    await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
-    code = (await request.app.state.store.meta(who)).get("code", "")
-    fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
-                     "projector": f"/p/{who}?key={fresh['view_key']}",
+    await request.app.state.hub.publish({"type": "keys_rotated", "workshop": workshop_id})
+    code = (await request.app.state.store.meta(workshop_id)).get("code", "")
+    fresh["urls"] = {"facilitator": f"/f/{workshop_id}?key={fresh['facilitator_key']}",
+                     "projector": f"/p/{workshop_id}?key={fresh['view_key']}",
                      "join": join_path(code, fresh["join_secret"])}
     return JSONResponse(fresh, headers=NO_STORE)
 

@@ -8,12 +8,14 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ExceptionHandler
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.admission import Admission
@@ -89,10 +91,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *page_routes(),
         Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
     ]
-    from server.pages import store_unavailable
+    from server.error_pages import not_found, server_error, store_unavailable
 
     # Store down, frozen or full: a calm 503 page (or `try_again`), not a 500 traceback.
-    handlers = dict.fromkeys(STORE_ERRORS, store_unavailable)
+    # An unknown address and a server error get the app's own page, in the visitor's
+    # language (a JSON route: a JSON error).
+    handlers: dict[Any, ExceptionHandler] = dict.fromkeys(STORE_ERRORS, store_unavailable)
+    handlers[404] = not_found
+    handlers[Exception] = server_error
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers=handlers)
     app.state.settings = settings

@@ -11,8 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("nl", "en")
-DEFAULT_LANGUAGE = "nl"
+from server.language import DEFAULT_LANGUAGE, pick_language
 
 
 @cache
@@ -20,12 +19,6 @@ def _catalogue(lang: str) -> dict[str, str]:
     text = resources.files("server").joinpath(f"locales/errors.{lang}.json").read_text("utf-8")
     data: dict[str, str] = json.loads(text)
     return data
-
-
-def pick_language(lang: object) -> str:
-    if isinstance(lang, str) and lang[:2].lower() in LANGUAGES:
-        return lang[:2].lower()
-    return DEFAULT_LANGUAGE
 
 
 def message(code: str, lang: str, params: dict[str, Any] | None = None) -> str:

@@ -12,6 +12,7 @@ import re
 import time
 from typing import Any
 
+from server.language import DEFAULT_LANGUAGE
 from server.room import Room
 from server.views import FACILITATOR, view_state
 
@@ -96,10 +97,10 @@ def md(text: str) -> str:
     return " ".join(text.splitlines())
 
 
-def export_markdown(room: Room, lang: str = "nl") -> str:
+def export_markdown(room: Room, lang: str = DEFAULT_LANGUAGE) -> str:
     data = export_data(room, include_hidden=False)
     nl = lang == "nl"
-    ws = data["workshop"]
+    workshop = data["workshop"]
     votes = data["votes"]
     totals = votes["totals"]
     clusters = {c["id"]: c for c in data["clusters"]}
@@ -107,9 +108,9 @@ def export_markdown(room: Room, lang: str = "nl") -> str:
     titles = {**{cid: c["title"] or ("Groep zonder naam" if nl else "Untitled group")
                  for cid, c in clusters.items()},
               **{n["id"]: n["text"] for n in notes}}
-    lines = [f"# {md(ws['title'])}", ""]
+    lines = [f"# {md(workshop['title'])}", ""]
     lines.append(("Datum: " if nl else "Date: ")
-                 + time.strftime("%Y-%m-%d", time.gmtime(ws["created_at"] / 1000)))
+                 + time.strftime("%Y-%m-%d", time.gmtime(workshop["created_at"] / 1000)))
     lines.append(("Deelnemers: " if nl else "Participants: ") + str(data["participants"]["count"]))
     lines.append("")
     lines.append("## " + ("Vragen" if nl else "Questions"))

@@ -13,9 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from server.errors import DEFAULT_LANGUAGE, LANGUAGES
-
-LANG_COOKIE = "lang"
+from server.language import DEFAULT_LANGUAGE, LANGUAGES
 
 Translate = Callable[..., str]
 
@@ -50,48 +48,3 @@ def translator(lang: str) -> Translate:
         return translate(lang, key, params)
 
     return t
-
-
-def _known(value: str | None) -> str | None:
-    if value and value[:2].lower() in LANGUAGES:
-        return value[:2].lower()
-    return None
-
-
-def from_accept_language(header: str | None) -> str | None:
-    """The first language in an Accept-Language header that we speak, by quality."""
-    if not header:
-        return None
-    choices: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _, rest = part.strip().partition(";")
-        quality = 1.0
-        if rest.strip().startswith("q="):
-            try:
-                quality = float(rest.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        lang = _known(tag.strip())
-        if lang and quality > 0:
-            choices.append((-quality, index, lang))
-    return min(choices)[2] if choices else None
-
-
-def pick(
-    query: str | None,
-    cookie: str | None,
-    workshop: str | None,
-    accept_language: str | None,
-    fallback: str | None = None,
-) -> str:
-    """The page's language: ?lang=, then the visitor's earlier choice (cookie), then the
-    workshop's language (staff screens pass it), then the browser's, then `fallback`
-    (the phone passes the workshop's language here), then Dutch."""
-    return (
-        _known(query)
-        or _known(cookie)
-        or _known(workshop)
-        or from_accept_language(accept_language)
-        or _known(fallback)
-        or DEFAULT_LANGUAGE
-    )

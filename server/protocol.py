@@ -11,6 +11,7 @@ from typing import Any, Final
 import orjson
 
 from server.errors import DomainError, message
+from server.language import exact
 
 MAX_FRAME: Final = 16 * 1024
 HELLO_SECONDS: Final = 10.0
@@ -83,7 +84,7 @@ def parse_hello(data: dict[str, Any]) -> Hello:
     since = data.get("since")
     if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
         raise DomainError("bad_args", field="since")
-    lang = data.get("lang") if data.get("lang") in ("nl", "en") else ""
+    lang = exact(data.get("lang")) or ""
     if role == "participant":
         code = _opt_str(data, "code", CODE_DIGITS[-1])
         if not code or len(code) not in CODE_DIGITS or not code.isascii() or not code.isdigit():

@@ -13,37 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import secrets
 import time
-from typing import Any
 
-from redis.exceptions import RedisError
+from server.store import STORE_FAILURES, Store
 
-from server import keys
-from server.store import Store
-
-SALT_SECONDS = 24 * 3600  # the salt (and so every address hash) changes daily
 SALT_CACHE_SECONDS = 300
-
-# A generic cell rate algorithm: the key holds the moment (ms, Redis's clock) at which the
-# address's bucket is full again. A join may go at once while that moment is at most
-# `tolerance` ahead; later than that it waits, and a wait of at most `max_wait` is booked
-# (the moment moves on), so that waiting phones go one after another. A longer wait is
-# not booked: the caller waits and asks again, so a script cannot book the hour ahead.
-# ARGV: interval_ms, tolerance_ms, max_wait_ms. Returns {wait_ms, booked (0/1)}.
-JOIN_TURN_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local wait = tat - tonumber(ARGV[2]) - now
-if wait > tonumber(ARGV[3]) then return {wait, 0} end
-tat = tat + interval
-redis.call('SET', KEYS[1], tat, 'PX', math.max(1, tat - now))
-if wait < 0 then wait = 0 end
-return {wait, 1}
-"""
 
 
 def network(address: str | None) -> str:
@@ -70,77 +44,60 @@ def subject(address: str | None, salt: str) -> str:
 
 
 class Limiter:
+    """The policy over the store's counters (server/store_limits.py): addresses counted
+    as their network, hashed with the day's salt; without Redis, every limit lets through
+    (the op or join fails later anyway, with its own answer)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._salt: tuple[str, float] | None = None
-        self._join_turn: Any = None
 
     async def _subject(self, address: str | None) -> str:
         now = time.monotonic()
         if self._salt is None or now - self._salt[1] > SALT_CACHE_SECONDS:
-            key = keys.limit_key("salt", "current")
-            await self.store.redis.set(key, secrets.token_hex(16), nx=True, ex=SALT_SECONDS)
-            salt = await self.store.redis.get(key)
-            self._salt = (str(salt), now)
+            self._salt = (await self.store.limit_salt(), now)
         return subject(network(address), self._salt[0])
 
     async def count(self, bucket: str, address: str | None) -> int:
         try:
-            value = await self.store.redis.get(
-                keys.limit_key(bucket, await self._subject(address)))
-        except (RedisError, OSError):
+            return await self.store.limit_count(bucket, await self._subject(address))
+        except STORE_FAILURES:
             return 0
-        return int(value or 0)
 
     async def hit(self, bucket: str, address: str | None, window_seconds: int) -> int:
         """Count one more in this window; returns the count so far."""
         try:
-            key = keys.limit_key(bucket, await self._subject(address))
-        except (RedisError, OSError):
+            return await self.store.limit_hit(
+                bucket, await self._subject(address), window_seconds)
+        except STORE_FAILURES:
             return 0
-        try:
-            async with self.store.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, window_seconds, nx=True)
-                n, _ = await pipe.execute()
-        except (RedisError, OSError):
-            return 0
-        return int(n)
-
 
     async def count_all(self, bucket: str) -> int:
         """A counter over every address together."""
         try:
-            value = await self.store.redis.get(keys.limit_key(bucket, "all"))
-        except (RedisError, OSError):
+            return await self.store.limit_count(bucket, "all")
+        except STORE_FAILURES:
             return 0
-        return int(value or 0)
 
     async def hit_all(self, bucket: str, window_seconds: int) -> int:
         try:
-            async with self.store.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(keys.limit_key(bucket, "all"))
-                pipe.expire(keys.limit_key(bucket, "all"), window_seconds, nx=True)
-                n, _ = await pipe.execute()
-        except (RedisError, OSError):
+            return await self.store.limit_hit(bucket, "all", window_seconds)
+        except STORE_FAILURES:
             return 0
-        return int(n)
 
     async def join_turn(
         self, address: str | None, rate: float, burst: int, max_wait_ms: int
     ) -> tuple[int, bool]:
         """Milliseconds this address's next join waits, and whether that turn is booked
-        (see JOIN_TURN_LUA). Without Redis a join does not wait: it fails later anyway."""
+        (see server/store_limits.py). Without Redis a join does not wait: it fails later
+        anyway."""
         interval = max(1, round(1000 / rate))
         try:
-            key = keys.limit_key("join", await self._subject(address))
-            if self._join_turn is None:
-                self._join_turn = self.store.redis.register_script(JOIN_TURN_LUA)
-            wait, booked = await self._join_turn(
-                keys=[key], args=[interval, interval * max(0, burst - 1), max_wait_ms])
-        except (RedisError, OSError):
+            return await self.store.join_turn(
+                await self._subject(address), interval, interval * max(0, burst - 1),
+                max_wait_ms)
+        except STORE_FAILURES:
             return 0, True
-        return int(wait), bool(booked)
 
 
 class TokenBucket:

@@ -21,15 +21,15 @@ from starlette.routing import BaseRoute, Route
 
 from server.api import authorize, error
 from server.exports import export_data
+from server.language import pick_language, request_language
 from server.results import OTHER
-from server.security import request_language
 
 BAR_MAX = 420  # px of the longest bar in the chart
 
 
 @cache
 def words(lang: str) -> dict[str, str]:
-    name = f"locales/report.{lang if lang in ('nl', 'en') else 'nl'}.json"
+    name = f"locales/report.{pick_language(lang)}.json"
     data: dict[str, str] = json.loads(resources.files("server").joinpath(name).read_text("utf-8"))
     return data
 
@@ -67,7 +67,7 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
     ]
     return {
         "w": w,
-        "ws": data["workshop"],
+        "workshop": data["workshop"],
         "date": time.strftime("%Y-%m-%d", time.gmtime(data["workshop"]["created_at"] / 1000)),
         "prompts": data["prompts"],
         "participants": data["participants"]["count"],
@@ -87,15 +87,15 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
 
 
 async def report(request: Request) -> Response:
-    who = await authorize(request)
-    if isinstance(who, Response):
-        return who
-    room = await request.app.state.store.load(who)
+    workshop_id = await authorize(request)
+    if isinstance(workshop_id, Response):
+        return workshop_id
+    room = await request.app.state.store.load(workshop_id)
     lang = request_language(request)
     if room is None:
         return error("no_workshop", 404, lang)
     if not request.query_params.get("lang"):
-        lang = room["workshop"]["settings"].get("language", "nl")
+        lang = pick_language(room["workshop"]["settings"].get("language"))
     include_hidden = request.query_params.get("hidden") == "1"
     context = report_context(export_data(room), lang, include_hidden)
     response: Response = request.app.state.templates.TemplateResponse(

@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.config import Settings
-from server.errors import error_body, pick_language
+from server.errors import error_body
+from server.language import request_language
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STAFF_COOKIE_PREFIXES = ("sf_", "sp_")
@@ -35,6 +36,20 @@ def csp(nonce: str) -> str:
     ])
 
 
+def security_headers(nonce: str, https: bool) -> list[tuple[str, str]]:
+    """The headers every response gets (lower-case names)."""
+    headers = [
+        ("content-security-policy", csp(nonce)),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if https:
+        headers.append(("strict-transport-security", "max-age=31536000"))
+    return headers
+
+
 class SecurityHeaders:
     """Pure ASGI middleware (no overhead on WebSockets): sets request.state.csp_nonce."""
 
@@ -52,15 +67,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                extra = [
-                    (b"content-security-policy", csp(nonce).encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                ]
-                if https:
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                extra = [(k.encode(), v.encode()) for k, v in security_headers(nonce, https)]
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in extra if k not in present]
                 message["headers"] = headers
@@ -126,15 +133,6 @@ def write_refusal(request: Request, settings: Settings) -> tuple[str, int] | Non
     if ("content-type" in request.headers or has_body) and not is_json(request.headers):
         return "json_only", 415
     return None
-
-
-def request_language(request: Request) -> str:
-    """`?lang=`, else the browser's first language, else Dutch."""
-    lang = request.query_params.get("lang")
-    if lang:
-        return pick_language(lang)
-    accept = request.headers.get("accept-language", "")
-    return pick_language(accept.split(",")[0].strip()) if accept else "nl"
 
 
 class SameOriginWrites:

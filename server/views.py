@@ -5,206 +5,50 @@
   totals only from the results phase on, or with show_live_votes (always `voters`).
 - participant: as the projector, plus its own notes (with author) and its own dots;
   with private_writing, during collect only its own notes.
+
+The state a viewer starts from is server/view_state.py's, the participants' part
+server/view_participants.py's; this module cuts each event for a viewer.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from server import results
 from server.events import Event
 from server.room import Room
+from server.view_participants import (
+    JOINS_WINDOW_MS,
+    group_crossed,
+    participant_list,
+    recent_joins,
+    shown_perspective,
+    view_participants,
+)
+from server.view_state import (
+    FACILITATOR,
+    PARTICIPANTS,
+    PROJECTOR,
+    VISIBILITY_SETTINGS,
+    Viewer,
+    note_visible,
+    public_items,
+    view_note,
+    view_state,
+    view_timer,
+    view_votes,
+    view_workshop,
+    visible_notes,
+    votes_visible,
+)
 
-# Settings that change which notes or authors a viewer sees.
-VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: str
-    pid: str | None = None  # a participant's own id; None for the participants' shared view
-
-    def owns(self, note: dict[str, Any]) -> bool:
-        return self.pid is not None and note.get("author_id") == self.pid
-
-
-FACILITATOR = Viewer("facilitator")
-PROJECTOR = Viewer("projector")
-PARTICIPANTS = Viewer("participant")
-
-
-def note_visible(room: Room, note: dict[str, Any], viewer: Viewer) -> bool:
-    if viewer.role == "facilitator" or viewer.owns(note):
-        return True
-    if note["hidden"]:
-        return False
-    ws = room["workshop"]
-    return not (
-        viewer.role == "participant"
-        and ws["settings"]["private_writing"]
-        and ws["phase"] == "collect"
-    )
-
-
-def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
-    settings = room["workshop"]["settings"]
-    author_id = note.get("author_id")
-    out = {
-        "id": note["id"],
-        "prompt_id": note["prompt_id"],
-        "text": note["text"],
-        "cluster_id": note.get("cluster_id"),
-        "hidden": bool(note["hidden"]),
-        "created_at": note["created_at"],
-        "author": None,
-    }
-    p = room["participants"].get(author_id) if author_id else None
-    if p is not None and (
-        viewer.role == "facilitator" or viewer.owns(note) or not settings["anonymous"]
-    ):
-        out["author"] = {
-            "participant_id": author_id,
-            "name": p.get("name"),
-            "perspective": (
-                p.get("perspective") if viewer.owns(note) else shown_perspective(room, p)
-            ),
-        }
-    if settings.get("show_provenance") and p is not None:
-        # The author's group as a label, guarded like every per-group figure.
-        out["perspective"] = shown_perspective(room, p)
-    return out
-
-
-def participant_list(room: Room) -> list[dict[str, Any]]:
-    """The facilitator's list of participants, perspectives guarded."""
-    return [
-        {"participant_id": pid, "name": p.get("name"), "perspective": shown_perspective(room, p),
-         "joined_at": p.get("joined_at")}
-        for pid, p in room["participants"].items()
-    ]
-
-
-JOINS_WINDOW_MS = 60_000
-
-
-def recent_joins(room: Room, now_ms: int | None = None) -> list[int]:
-    """How long ago (ms) each participant of the last minute joined, newest first: the
-    control screen counts them down by its own clock (no clock of the server's needed)."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    ages = (now_ms - int(p.get("joined_at") or 0) for p in room["participants"].values())
-    return sorted(max(0, age) for age in ages if age < JOINS_WINDOW_MS)
-
-
-def group_crossed(room: Room, d: dict[str, Any]) -> bool:
-    """Did this profile change make a group reach, or drop below, results.MIN_GROUP?"""
-    new, old = d["participant"].get("perspective"), d.get("previous_perspective")
-    if new == old:
-        return False
-    sizes = results.group_sizes(room["participants"])
-    return bool(
-        (new and sizes.get(new, 0) == results.MIN_GROUP)
-        or (old and sizes.get(old, 0) == results.MIN_GROUP - 1)
-    )
-
-
-def shown_perspective(room: Room, participant: dict[str, Any]) -> str | None:
-    """A participant's perspective as others may see it: its group, or "other" when
-    fewer than results.MIN_GROUP people chose it (nobody can be singled out)."""
-    chosen = participant.get("perspective")
-    if not chosen:
-        return None
-    sizes = results.group_sizes(room["participants"])
-    return results.group_of(chosen, sizes, room["workshop"]["settings"]["perspectives"])
-
-
-def visible_notes(room: Room, viewer: Viewer, *, others_only: bool = False) -> list[dict[str, Any]]:
-    return [
-        view_note(room, n, viewer)
-        for n in sorted(room["notes"].values(), key=lambda n: (n["created_at"], n["id"]))
-        if note_visible(room, n, viewer) and not (others_only and viewer.owns(n))
-    ]
-
-
-def votes_visible(room: Room, viewer: Viewer) -> bool:
-    if viewer.role == "facilitator":
-        return True
-    ws = room["workshop"]
-    return ws["phase"] in ("results", "closed") or (
-        bool(ws["settings"]["show_live_votes"]) and ws["phase"] == "vote"
-    )
-
-
-def public_items(room: Room) -> set[str]:
-    """The items that count, for every role, export and report: clusters and visible
-    unclustered notes. A hidden note is no item: nothing ranks it (its dots were given
-    back when it was hidden; this also keeps out dots stored before that rule)."""
-    items = set(room["clusters"])
-    items.update(
-        nid for nid, n in room["notes"].items() if not n["hidden"] and not n.get("cluster_id")
-    )
-    return items
-
-
-def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The contract's `votes`, without `mine` (added by the caller for a participant)."""
-    cache = {} if cache is None else cache
-    if not votes_visible(room, viewer):
-        return {
-            "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
-            "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
-        }
-    if "votes" not in cache:
-        cache["votes"] = results.summary(
-            room["ballots"], room["participants"], room["workshop"]["settings"]["perspectives"],
-            public_items(room),
-        )
-    summary: dict[str, Any] = cache["votes"]
-    return summary
-
-
-def view_timer(timer: dict[str, Any], now_ms: int | None = None) -> dict[str, Any]:
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    if timer.get("running") and timer.get("ends_at") is not None:
-        return {"running": True, "ends_at": timer["ends_at"],
-                "remaining_ms": max(0, int(timer["ends_at"]) - now_ms)}
-    return {"running": False, "ends_at": None, "remaining_ms": timer.get("remaining_ms")}
-
-
-def view_workshop(room: Room) -> dict[str, Any]:
-    ws = room["workshop"]
-    return {
-        "id": ws["id"], "code": ws["code"], "title": ws["title"], "phase": ws["phase"],
-        "locked": ws["locked"], "timer": view_timer(ws["timer"]), "settings": ws["settings"],
-        "created_at": ws["created_at"],
-    }
-
-
-def view_participants(room: Room) -> dict[str, Any]:
-    return {"count": len(room["participants"]), "online": room.get("online", 0)}
-
-
-def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
-    """The `state` of a welcome for this viewer."""
-    votes = dict(view_votes(room, viewer))
-    votes["mine"] = dict(room["ballots"].get(viewer.pid, {})) if viewer.pid else {}
-    state: dict[str, Any] = {
-        "workshop": view_workshop(room),
-        "prompts": room["prompts"],
-        "notes": visible_notes(room, viewer),
-        "clusters": sorted(room["clusters"].values(), key=lambda c: (c["order"], c["id"])),
-        "votes": votes,
-        "participants": view_participants(room),
-    }
-    if viewer.role == "facilitator":
-        state["participants"]["list"] = participant_list(room)
-        state["participants"]["recent_joins"] = recent_joins(room)
-    if viewer.pid:
-        me = room["participants"].get(viewer.pid, {})
-        state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
-                       "perspective": me.get("perspective")}
-    return state
+__all__ = [
+    "FACILITATOR", "JOINS_WINDOW_MS", "PARTICIPANTS", "PARTICIPANT_COUNT", "PROJECTOR",
+    "VISIBILITY_SETTINGS", "VOTES_SUMMARY", "Viewer", "group_crossed", "note_visible",
+    "participant_list", "public_items", "recent_joins", "shown_perspective", "view_event",
+    "view_note", "view_participants", "view_state", "view_timer", "view_votes",
+    "view_workshop", "visible_notes", "votes_visible",
+]
 
 
 # Returned by view_event for a vote that a viewer sees only as a coalesced summary.

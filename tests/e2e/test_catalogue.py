@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server import i18n, rules
+from server import i18n, language, rules
 
 pytestmark = pytest.mark.e2e
 
@@ -64,9 +64,9 @@ def test_translate_plurals_and_fallbacks() -> None:
 
 
 def test_language_choice() -> None:
-    assert i18n.pick("en", "nl", "nl", "nl") == "en"
-    assert i18n.pick(None, "en", "nl", "nl") == "en"
-    assert i18n.pick(None, None, "en", "nl") == "en"
-    assert i18n.pick(None, None, None, "de-DE,en;q=0.8,nl;q=0.9") == "nl"
-    assert i18n.pick(None, None, None, "fr", fallback="en") == "en"
-    assert i18n.pick(None, None, None, None) == "nl"
+    assert language.pick("en", "nl", "nl", "nl") == "en"
+    assert language.pick(None, "en", "nl", "nl") == "en"
+    assert language.pick(None, None, "en", "nl") == "en"
+    assert language.pick(None, None, None, "de-DE,en;q=0.8,nl;q=0.9") == "nl"
+    assert language.pick(None, None, None, "fr", fallback="en") == "en"
+    assert language.pick(None, None, None, None) == "nl"

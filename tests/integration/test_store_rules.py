@@ -1,7 +1,7 @@
 """The Lua script applies the rules of server/rules.py inside Redis, atomically.
 
 Driven through server.store.Store on the real Redis (no server process): random vote
-sequences give exactly the answers that rules.check_vote gives; refused ops store and
+sequences give exactly the answers that server.votes.check_vote gives; refused ops store and
 emit nothing; every ack's seq is one event in the stream, in order.
 """
 
@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from server.args import clean_args, clean_workshop
 from server.errors import DomainError
-from server.rules import check_vote, clean_args, clean_workshop
 from server.store import Store
+from server.votes import check_vote
 from tests.support import CREATED
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+from server.args import clean_workshop
 from server.hub import Hub
-from server.rules import clean_workshop
 from server.store import Store
 from tests.support import CREATED
 

@@ -33,9 +33,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import protocol
+from server.args import clean_args, clean_workshop
 from server.errors import DomainError
 from server.ratelimit import TokenBucket
-from server.rules import DEFAULT_SETTINGS, OPS, PHASES, clean_args, clean_workshop
+from server.rules import DEFAULT_SETTINGS, OPS, PHASES
 from tests.support import PYTHON, ROOT, Client, ServerProcess, create_workshop, http
 
 CATALOGUE: dict[str, str] = json.loads(
@@ -599,7 +600,7 @@ ATHERIS_HARNESS = textwrap.dedent('''
     import atheris
 
     with atheris.instrument_imports():
-        from server import protocol, rules
+        from server import args, protocol, rules
         from server.errors import DomainError
     import orjson
 
@@ -620,7 +621,7 @@ ATHERIS_HARNESS = textwrap.dedent('''
         except DomainError:
             pass
         try:
-            clean = rules.clean_args(OPS[pick], frame.get("args", frame), SETTINGS)
+            clean = args.clean_args(OPS[pick], frame.get("args", frame), SETTINGS)
         except DomainError:
             return
         orjson.dumps(clean)

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 from server import rules
+from server.args import clean_args, clean_workshop
 from server.errors import DomainError
-from server.rules import DEFAULT_SETTINGS, OPS, clean_args, clean_settings, clean_workshop, may
+from server.rules import DEFAULT_SETTINGS, OPS, may
+from server.votes import check_vote
+from server.workshop_settings import clean_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -439,17 +442,17 @@ def test_six_prompts_allowed() -> None:
 # ------------------------------------------------------------------ check_vote
 def test_check_vote_limits() -> None:
     s = {"votes_per_participant": 3, "max_votes_per_item": 2}
-    b = rules.check_vote({}, "a", 1, s)
-    b = rules.check_vote(b, "a", 1, s)
+    b = check_vote({}, "a", 1, s)
+    b = check_vote(b, "a", 1, s)
     assert b == {"a": 2}
     with pytest.raises(DomainError) as info:
-        rules.check_vote(b, "a", 1, s)
+        check_vote(b, "a", 1, s)
     assert info.value.code == "item_full"
-    b = rules.check_vote(b, "b", 1, s)
+    b = check_vote(b, "b", 1, s)
     with pytest.raises(DomainError) as info:
-        rules.check_vote(b, "c", 1, s)
+        check_vote(b, "c", 1, s)
     assert info.value.code == "no_votes_left"
     with pytest.raises(DomainError) as info:
-        rules.check_vote(b, "c", -1, s)
+        check_vote(b, "c", -1, s)
     assert info.value.code == "no_vote_to_remove"
-    assert rules.check_vote(b, "b", -1, s) == {"a": 2}
+    assert check_vote(b, "b", -1, s) == {"a": 2}

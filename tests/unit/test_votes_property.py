@@ -1,6 +1,6 @@
 """Vote budgets, property-based: whatever participants try, no limit ever breaks.
 
-rules.check_vote is the rule the Lua vote script applies; room.apply_event is how every
+server.votes.check_vote is the rule the Lua vote script applies; room.apply_event is how every
 process keeps its mirror of the totals. Both are driven with random vote sequences.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from server.errors import DomainError
 from server.events import Event
 from server.room import apply_event, remove_items
-from server.rules import check_vote
+from server.votes import check_vote
 
 PEOPLE = ["p1", "p2", "p3", "p4"]
 ITEMS = ["c1", "c2", "n1", "n2", "n3"]

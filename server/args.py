@@ -1,0 +1,145 @@
+"""What a client sends, in the shape the store's scripts expect: an op's arguments, and
+the body of a new workshop. Whether the op is allowed now (role, phase, what exists) is
+checked elsewhere: the role in server/rules.py, the rest inside server/lua/ops.lua.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import DomainError
+from server.rules import (
+    DEFAULT_SETTINGS,
+    MAX_CLUSTER_TITLE,
+    MAX_ID,
+    MAX_IDS,
+    MAX_NAME,
+    MAX_PROMPT,
+    MAX_PROMPTS,
+    MAX_TIMER_SECONDS,
+    MAX_TITLE,
+    PHASES,
+)
+from server.text import clean_text
+from server.workshop_settings import clean_int, clean_settings
+
+
+def _id(args: dict[str, Any], field: str) -> str:
+    value = args.get(field)
+    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+        raise DomainError("bad_args", field=field)
+    return value
+
+
+def _ids(args: dict[str, Any], field: str) -> list[str]:
+    value = args.get(field)
+    if not isinstance(value, list) or not value or len(value) > MAX_IDS:
+        raise DomainError("bad_args", field=field)
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item or len(item) > MAX_ID:
+            raise DomainError("bad_args", field=field)
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _bool(args: dict[str, Any], field: str) -> bool:
+    value = args.get(field)
+    if not isinstance(value, bool):
+        raise DomainError("bad_args", field=field)
+    return value
+
+
+def clean_workshop(body: object) -> dict[str, Any]:
+    """The body of POST /api/workshops, cleaned: title, prompts and full settings."""
+    if not isinstance(body, dict):
+        raise DomainError("malformed")
+    title = clean_text(body.get("title"), "title", MAX_TITLE, empty_code="title_required")
+    prompts = body.get("prompts")
+    if not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_PROMPTS:
+        raise DomainError("prompts_required")
+    clean_prompts = [
+        clean_text(p, "prompt", MAX_PROMPT, empty_code="prompts_required") for p in prompts
+    ]
+    settings = {**DEFAULT_SETTINGS, **clean_settings(body.get("settings") or {})}
+    return {"title": title, "prompts": clean_prompts, "settings": settings}
+
+
+def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any]:
+    """Check the shape of an op's arguments and return them cleaned."""
+    if not isinstance(args, dict):
+        raise DomainError("bad_args", field="args")
+    max_note = int(settings.get("max_note_length", 280))
+    if op == "add_note":
+        return {
+            "prompt_id": _id(args, "prompt_id"),
+            "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
+        }
+    if op == "edit_note":
+        return {
+            "note_id": _id(args, "note_id"),
+            "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
+        }
+    if op in ("delete_note",):
+        return {"note_id": _id(args, "note_id")}
+    if op == "moderate_note":
+        return {"note_id": _id(args, "note_id"), "hidden": _bool(args, "hidden")}
+    if op == "set_profile":
+        out: dict[str, Any] = {}
+        if "name" in args:
+            name = args["name"]
+            clean = None if name is None else clean_text(name, "name", MAX_NAME, empty_code=None)
+            out["name"] = clean or None
+        if "perspective" in args:
+            p = args["perspective"]
+            if p is not None and p not in settings.get("perspectives", []):
+                raise DomainError("bad_perspective")
+            out["perspective"] = p
+        if not out:
+            raise DomainError("bad_args", field="name")
+        return out
+    if op == "vote":
+        delta = args.get("delta")
+        if isinstance(delta, bool) or delta not in (1, -1):
+            raise DomainError("bad_args", field="delta")
+        return {"item_id": _id(args, "item_id"), "delta": 1 if delta == 1 else -1}
+    if op == "set_phase":
+        phase = args.get("phase")
+        if phase not in PHASES:
+            raise DomainError("bad_args", field="phase")
+        return {"phase": phase}
+    if op == "timer":
+        action = args.get("action")
+        if action not in ("start", "pause", "resume", "reset"):
+            raise DomainError("bad_args", field="action")
+        if action == "start":
+            seconds = clean_int(args.get("seconds"), "seconds", 1, MAX_TIMER_SECONDS)
+            return {"action": action, "seconds": seconds}
+        return {"action": action}
+    if op == "cluster":
+        cid = args.get("cluster_id")
+        if cid is not None:
+            cid = _id(args, "cluster_id")
+        out = {"note_ids": _ids(args, "note_ids"), "cluster_id": cid}
+        if args.get("title") is not None:
+            out["title"] = clean_text(args["title"], "title", MAX_CLUSTER_TITLE, empty_code=None)
+        return out
+    if op == "uncluster":
+        return {"note_ids": _ids(args, "note_ids")}
+    if op == "rename_cluster":
+        return {
+            "cluster_id": _id(args, "cluster_id"),
+            "title": clean_text(args.get("title"), "title", MAX_CLUSTER_TITLE, empty_code=None),
+        }
+    if op == "delete_cluster":
+        return {"cluster_id": _id(args, "cluster_id")}
+    if op == "update_settings":
+        return clean_settings(args, settings)
+    if op == "set_lock":
+        return {"locked": _bool(args, "locked")}
+    if op == "remove_participant":
+        return {"participant_id": _id(args, "participant_id")}
+    if op == "hide_participant_notes":
+        return {"participant_id": _id(args, "participant_id"), "hidden": _bool(args, "hidden")}
+    raise DomainError("unknown_op", op=str(op)[:40])

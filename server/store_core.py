@@ -1,0 +1,151 @@
+"""The store's connection and its one way to change state: `run`, one atomic script call
+of server/lua/ops.lua. The rest of the store (server/store_*.py) builds on this class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Self
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server import keys
+from server.batcher import ScriptBatcher
+from server.errors import DomainError
+from server.ids import new_id
+from server.rules import (
+    ANSWER_TTL_MS,
+    ANSWERS_PER_ACTOR,
+    NOTES_PER_PARTICIPANT,
+    NOTES_PER_WORKSHOP,
+)
+
+# The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
+# nothing of it was done): the caller answers `try_again`, and may safely send it again.
+STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, OSError)
+# Any failure of the store, for callers that go on without it (the rate limits fail open).
+STORE_FAILURES = (RedisError, OSError)
+POOL_SIZE = 64  # Redis connections per process for ops and pages
+# An op waits this long for a free connection, then for Redis's answer; then `try_again`.
+# A frozen Redis thus costs an op at most ~2 s, never a hang.
+POOL_WAIT_SECONDS = 1.0
+SOCKET_TIMEOUT_SECONDS = 1.0
+# The hub's blocking reads (XREAD ... BLOCK up to this, and pub/sub) have their own few
+# connections, with a read timeout longer than the block.
+BLOCK_MAX_MS = 5000
+BLOCKING_TIMEOUT_SECONDS = BLOCK_MAX_MS / 1000 + 3
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a script said about an op: ack (seq, result) or nack (code, params)."""
+
+    ok: bool
+    seq: int | None = None
+    result: dict[str, Any] | None = None
+    code: str = ""
+    params: dict[str, Any] | None = None
+
+    def error(self) -> DomainError:
+        return DomainError(self.code, **(self.params or {}))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one workshop may store (server/rules.py has the defaults)."""
+
+    answer_ttl_ms: int = ANSWER_TTL_MS
+    answers_per_actor: int = ANSWERS_PER_ACTOR
+    notes_per_participant: int = NOTES_PER_PARTICIPANT
+    notes_per_workshop: int = NOTES_PER_WORKSHOP
+
+
+def _pool(url: str, size: int, read_timeout: float) -> aioredis.Redis:
+    # A blocking pool: under a burst (a thousand phones placing dots at once) an op
+    # waits for a free connection instead of failing with "too many connections"
+    # (redis-py's default pool refuses past 100, which phones saw as `try_again`).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=size,
+        timeout=POOL_WAIT_SECONDS,
+        decode_responses=True,
+        health_check_interval=10,
+        socket_timeout=read_timeout,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry_on_timeout=False,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+class StoreCore:
+    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int,
+                 blocking: aioredis.Redis | None = None,
+                 bounds: Bounds | None = None) -> None:
+        # Typed as Any: with decode_responses=True every reply is str, which redis-py's
+        # annotations (bytes | str | None) cannot express.
+        self.redis: Any = redis
+        # For the hub's XREAD BLOCK and pub/sub only (see BLOCKING_TIMEOUT_SECONDS).
+        self.blocking: Any = blocking or redis
+        self.retention_ms = retention_ms
+        self.stream_maxlen = stream_maxlen
+        self.bounds = bounds or Bounds()
+        lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
+        self._ops = ScriptBatcher(redis, redis.register_script(lua))
+
+    @classmethod
+    def from_url(cls, url: str, retention_ms: int, stream_maxlen: int,
+                 bounds: Bounds | None = None) -> Self:
+        return cls(_pool(url, POOL_SIZE, SOCKET_TIMEOUT_SECONDS), retention_ms, stream_maxlen,
+                   _pool(url, 4, BLOCKING_TIMEOUT_SECONDS), bounds)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        if self.blocking is not self.redis:
+            await self.blocking.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except STORE_FAILURES:
+            return False
+
+    async def run(
+        self,
+        workshop_id: str,
+        op: str,
+        args: dict[str, Any],
+        *,
+        role: str,
+        actor: str = "",
+        answer_key: str = "",
+        fresh_id: str = "",
+    ) -> Answer:
+        raw = await self._ops.call(
+            keys.workshop_keys(workshop_id),
+            [
+                op,
+                role,
+                actor,
+                answer_key,
+                orjson.dumps(args).decode(),
+                self.retention_ms,
+                self.stream_maxlen,
+                fresh_id or new_id(),
+                self.bounds.answer_ttl_ms,
+                self.bounds.answers_per_actor,
+                self.bounds.notes_per_participant,
+                self.bounds.notes_per_workshop,
+            ],
+        )
+        out = orjson.loads(raw)
+        if out.get("ok"):
+            result = out.get("result")
+            if op == "vote" and isinstance(result, dict):
+                result["mine"] = result.get("mine") or {}
+            return Answer(True, out.get("seq"), result if isinstance(result, dict) else {})
+        params = out.get("params")
+        return Answer(False, code=out["code"], params=params if isinstance(params, dict) else {})

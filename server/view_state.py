@@ -1,0 +1,161 @@
+"""What each role sees of a room: the viewer, which notes and votes it may see, and the
+`state` of its welcome (see server/views.py for the rules, and for events)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from server import results
+from server.room import Room
+from server.view_participants import (
+    participant_list,
+    recent_joins,
+    shown_perspective,
+    view_participants,
+)
+
+# Settings that change which notes or authors a viewer sees.
+VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: str
+    pid: str | None = None  # a participant's own id; None for the participants' shared view
+
+    def owns(self, note: dict[str, Any]) -> bool:
+        return self.pid is not None and note.get("author_id") == self.pid
+
+
+FACILITATOR = Viewer("facilitator")
+PROJECTOR = Viewer("projector")
+PARTICIPANTS = Viewer("participant")
+
+
+def note_visible(room: Room, note: dict[str, Any], viewer: Viewer) -> bool:
+    if viewer.role == "facilitator" or viewer.owns(note):
+        return True
+    if note["hidden"]:
+        return False
+    workshop = room["workshop"]
+    return not (
+        viewer.role == "participant"
+        and workshop["settings"]["private_writing"]
+        and workshop["phase"] == "collect"
+    )
+
+
+def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    settings = room["workshop"]["settings"]
+    author_id = note.get("author_id")
+    out = {
+        "id": note["id"],
+        "prompt_id": note["prompt_id"],
+        "text": note["text"],
+        "cluster_id": note.get("cluster_id"),
+        "hidden": bool(note["hidden"]),
+        "created_at": note["created_at"],
+        "author": None,
+    }
+    p = room["participants"].get(author_id) if author_id else None
+    if p is not None and (
+        viewer.role == "facilitator" or viewer.owns(note) or not settings["anonymous"]
+    ):
+        out["author"] = {
+            "participant_id": author_id,
+            "name": p.get("name"),
+            "perspective": (
+                p.get("perspective") if viewer.owns(note) else shown_perspective(room, p)
+            ),
+        }
+    if settings.get("show_provenance") and p is not None:
+        # The author's group as a label, guarded like every per-group figure.
+        out["perspective"] = shown_perspective(room, p)
+    return out
+
+
+def visible_notes(room: Room, viewer: Viewer, *, others_only: bool = False) -> list[dict[str, Any]]:
+    return [
+        view_note(room, n, viewer)
+        for n in sorted(room["notes"].values(), key=lambda n: (n["created_at"], n["id"]))
+        if note_visible(room, n, viewer) and not (others_only and viewer.owns(n))
+    ]
+
+
+def votes_visible(room: Room, viewer: Viewer) -> bool:
+    if viewer.role == "facilitator":
+        return True
+    workshop = room["workshop"]
+    return workshop["phase"] in ("results", "closed") or (
+        bool(workshop["settings"]["show_live_votes"]) and workshop["phase"] == "vote"
+    )
+
+
+def public_items(room: Room) -> set[str]:
+    """The items that count, for every role, export and report: clusters and visible
+    unclustered notes. A hidden note is no item: nothing ranks it (its dots were given
+    back when it was hidden; this also keeps out dots stored before that rule)."""
+    items = set(room["clusters"])
+    items.update(
+        nid for nid, n in room["notes"].items() if not n["hidden"] and not n.get("cluster_id")
+    )
+    return items
+
+
+def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract's `votes`, without `mine` (added by the caller for a participant)."""
+    cache = {} if cache is None else cache
+    if not votes_visible(room, viewer):
+        return {
+            "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
+            "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
+        }
+    if "votes" not in cache:
+        cache["votes"] = results.summary(
+            room["ballots"], room["participants"], room["workshop"]["settings"]["perspectives"],
+            public_items(room),
+        )
+    summary: dict[str, Any] = cache["votes"]
+    return summary
+
+
+def view_timer(timer: dict[str, Any], now_ms: int | None = None) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if timer.get("running") and timer.get("ends_at") is not None:
+        return {"running": True, "ends_at": timer["ends_at"],
+                "remaining_ms": max(0, int(timer["ends_at"]) - now_ms)}
+    return {"running": False, "ends_at": None, "remaining_ms": timer.get("remaining_ms")}
+
+
+def view_workshop(room: Room) -> dict[str, Any]:
+    workshop = room["workshop"]
+    return {
+        "id": workshop["id"], "code": workshop["code"], "title": workshop["title"],
+        "phase": workshop["phase"], "locked": workshop["locked"],
+        "timer": view_timer(workshop["timer"]), "settings": workshop["settings"],
+        "created_at": workshop["created_at"],
+    }
+
+
+def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
+    """The `state` of a welcome for this viewer."""
+    votes = dict(view_votes(room, viewer))
+    votes["mine"] = dict(room["ballots"].get(viewer.pid, {})) if viewer.pid else {}
+    state: dict[str, Any] = {
+        "workshop": view_workshop(room),
+        "prompts": room["prompts"],
+        "notes": visible_notes(room, viewer),
+        "clusters": sorted(room["clusters"].values(), key=lambda c: (c["order"], c["id"])),
+        "votes": votes,
+        "participants": view_participants(room),
+    }
+    if viewer.role == "facilitator":
+        state["participants"]["list"] = participant_list(room)
+        state["participants"]["recent_joins"] = recent_joins(room)
+    if viewer.pid:
+        me = room["participants"].get(viewer.pid, {})
+        state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
+                       "perspective": me.get("perspective")}
+    return state
