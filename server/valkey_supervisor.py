@@ -5,18 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from server.embedded import EmbeddedValkey
+from typing import Protocol
 
 log = logging.getLogger("samenspel")
 
 SUPERVISE_SECONDS = 0.25  # how often the supervisor looks whether Valkey still runs
 
 
-async def supervise(valkey: EmbeddedValkey) -> None:
+class Supervised(Protocol):
+    """What the supervisor needs of server.embedded.EmbeddedValkey (a Protocol, so that
+    this module does not import the one that imports it)."""
+
+    stopping: bool
+    restarts: int
+    process: subprocess.Popen[bytes] | None
+
+    @property
+    def shown_url(self) -> str: ...
+
+    def spawn(self) -> None: ...
+
+    def ready(self) -> bool: ...
+
+
+async def supervise(valkey: Supervised) -> None:
     """Restart the child (same port, same data) whenever it dies while the app runs.
     The AOF replays on start; with `appendfsync always` no acked write is lost."""
     backoff = 0.5
