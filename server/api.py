@@ -13,8 +13,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.admission import Admission
+from server.control import Erased, KeysRotated
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
+from server.room import Room
 from server.rules import clean_workshop
 from server.security import STAFF_COOKIE_PREFIXES, is_json, request_language
 from server.store import STORE_ERRORS, Store
@@ -88,8 +90,8 @@ async def create_workshop(request: Request) -> Response:
     return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
-async def _room(request: Request, workshop_id: str) -> dict[str, Any] | None:
-    room: dict[str, Any] | None = await request.app.state.store.load(workshop_id)
+async def _room(request: Request, workshop_id: str) -> Room | None:
+    room: Room | None = await request.app.state.store.load(workshop_id)
     return room
 
 
@@ -135,7 +137,7 @@ async def erase(request: Request) -> Response:
     if isinstance(who, Response):
         return who
     await request.app.state.store.erase(who)
-    await request.app.state.hub.publish({"type": "erased", "workshop": who})
+    await request.app.state.hub.publish(Erased(who))
     response = Response(status_code=204)
     forget_cookies(request, response, who)
     return response
@@ -162,7 +164,7 @@ async def rotate(request: Request) -> Response:
         fresh = await request.app.state.store.rotate_keys(who)
     except DomainError as err:  # erased since the key was checked: nothing to rotate
         return error(err.code, 404, request_language(request))
-    await request.app.state.hub.publish({"type": "keys_rotated", "workshop": who})
+    await request.app.state.hub.publish(KeysRotated(who))
     code = (await request.app.state.store.meta(who)).get("code", "")
     fresh["urls"] = {"facilitator": f"/f/{who}?key={fresh['facilitator_key']}",
                      "projector": f"/p/{who}?key={fresh['view_key']}",

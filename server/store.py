@@ -13,7 +13,7 @@ import string
 import time
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -32,6 +32,9 @@ from server.rules import (
     NOTES_PER_PARTICIPANT,
     NOTES_PER_WORKSHOP,
 )
+
+if TYPE_CHECKING:  # server.room imports this module (Event); the type only, for mypy
+    from server.room import Room
 
 # The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
 # nothing of it was done): the caller answers `try_again`, and may safely send it again.
@@ -380,7 +383,7 @@ class Store:
         return pid, token
 
     # ---------------------------------------------------------------- reading
-    async def load(self, workshop_id: str) -> dict[str, Any] | None:
+    async def load(self, workshop_id: str) -> Room | None:
         """The whole stored state, read atomically, as the facilitator's full room."""
         k = keys.workshop_key
         async with self.redis.pipeline(transaction=True) as pipe:
