@@ -108,11 +108,16 @@ class Feed:
         batch = due.batch
         prepared = Prepared(batch.items, batch.own, self.room, PARTICIPANTS, {},
                             hold=bool(due.hold))
+        # A phone with events of its own in a batch held back is sent a newer seq than
+        # the summaries held before, which could then no longer follow: it gets them now.
+        early = Held(self.room, self.phones.held) if due.hold and self.phones.held else None
         phones = [c for c in self.clients if c.viewer.role == "participant"]
         for start in range(0, len(phones), PUSH_CHUNK):
             if start:
                 await asyncio.sleep(0)
             for client in phones[start:start + PUSH_CHUNK]:
+                if early is not None and client.viewer.pid in batch.own:
+                    self._send_held_to(client, early)
                 self._push(prepared, client)
         self.phones.sent(due)
 
@@ -125,11 +130,12 @@ class Feed:
     def _send_held(self, held: dict[str, int]) -> None:
         frames = Held(self.room, held)
         for client in list(self.clients):
-            if client.viewer.role != "participant":
-                continue
-            data = frames.frame_for(client.sent_seq)
-            if data is None:
-                continue
+            if client.viewer.role == "participant":
+                self._send_held_to(client, frames)
+
+    def _send_held_to(self, client: Client, frames: Held) -> None:
+        data = frames.frame_for(client.sent_seq)
+        if data is not None:
             client.sent_seq = frames.last
             self._send(client, data)
 

@@ -255,3 +255,28 @@ def test_a_joiner_does_not_miss_the_count_held_back_while_its_own_event_went_out
     clock.now += SUMMARY_SECONDS
     feed.send_held()
     assert frames(cor) == frames(anna) == [[(43, {"count": 6})]]
+
+
+def test_a_phone_with_its_own_event_in_a_held_batch_still_gets_the_count_held_before() -> None:
+    """Anna's own vote goes out while the others' summaries are held back; the count
+    held back a batch earlier (an older seq) must still reach her: once she has been
+    sent her vote's seq, the held count could not follow it."""
+    clock = Clock()
+    anna, bram = phone(P1, 40), phone(P2, 40)
+    feed = feed_of(clock, anna, bram)
+    feed.room["workshop"]["phase"] = "vote"
+    deliver(feed, joined(feed.room, 41, "p-a"))
+    frames(anna), frames(bram)
+    clock.now += 0.2
+    deliver(feed, joined(feed.room, 42, "p-b"))  # the count: held back
+    clock.now += 0.2
+    vote = Event(43, "votes_changed", P1,
+                 {"participant_id": P1, "item_id": "n3", "delta": 1, "total": 1,
+                  "mine": {"c1": 2, "n1": 1, "n3": 1}, "voters": 3})
+    deliver(feed, vote)  # held back for Bram; Anna gets her own
+    clock.now += SUMMARY_SECONDS
+    feed.send_held()
+    got = [x for f in frames(anna) for x in f]
+    assert (42, {"count": 5}) in got
+    assert [s for s, _ in got] == sorted(s for s, _ in got)
+    assert [s for f in frames(bram) for s, _ in f] == [42, 43]
