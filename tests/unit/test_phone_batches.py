@@ -198,13 +198,20 @@ def deliver(feed: Feed, *events: Event) -> None:
     asyncio.run(feed.send_phones())
 
 
-def test_a_phone_passed_over_gets_the_held_count_by_sent_seq() -> None:
+def counted(*clients: Client) -> tuple[Clock, Feed]:
+    """A feed whose phones were sent a count (a join, seq 41) 0.2 s ago: the next
+    count within the second is held back."""
     clock = Clock()
-    anna, bram = phone(P1, 40), phone(P2, 40)
-    feed = feed_of(clock, anna, bram)
+    feed = feed_of(clock, *clients)
     deliver(feed, joined(feed.room, 41, "p-a"))
-    assert frames(anna) == frames(bram) == [[(41, {"count": 4})]]
     clock.now += 0.2
+    return clock, feed
+
+
+def test_a_phone_passed_over_gets_the_held_count_by_sent_seq() -> None:
+    anna, bram = phone(P1, 40), phone(P2, 40)
+    clock, feed = counted(anna, bram)
+    assert frames(anna) == frames(bram) == [[(41, {"count": 4})]]
     deliver(feed, joined(feed.room, 42, "p-b"))
     # Held back: nothing sent, though the batch is done for them (last_seq).
     assert frames(anna) == frames(bram) == []
@@ -219,11 +226,8 @@ def test_a_phone_passed_over_gets_the_held_count_by_sent_seq() -> None:
 
 
 def test_a_held_count_goes_out_with_the_next_batch_before_it() -> None:
-    clock = Clock()
     anna = phone(P1, 40)
-    feed = feed_of(clock, anna)
-    deliver(feed, joined(feed.room, 41, "p-a"))
-    clock.now += 0.2
+    clock, feed = counted(anna)
     deliver(feed, joined(feed.room, 42, "p-b"))
     clock.now += 0.2
     phase = Event(43, "timer_changed", "",
@@ -236,11 +240,8 @@ def test_a_held_count_goes_out_with_the_next_batch_before_it() -> None:
 
 
 def test_a_joiner_does_not_miss_the_count_held_back_while_its_own_event_went_out() -> None:
-    clock = Clock()
     anna = phone(P1, 40)
-    feed = feed_of(clock, anna)
-    deliver(feed, joined(feed.room, 41, "p-a"))
-    clock.now += 0.2
+    clock, feed = counted(anna)
     # Cor's welcome held seq 41; its own join (42) is cut for it, the others' count held.
     cor = phone(P3 + "-new", 41)
     feed.clients.add(cor)
@@ -261,13 +262,10 @@ def test_a_phone_with_its_own_event_in_a_held_batch_still_gets_the_count_held_be
     """Anna's own vote goes out while the others' summaries are held back; the count
     held back a batch earlier (an older seq) must still reach her: once she has been
     sent her vote's seq, the held count could not follow it."""
-    clock = Clock()
     anna, bram = phone(P1, 40), phone(P2, 40)
-    feed = feed_of(clock, anna, bram)
+    clock, feed = counted(anna, bram)
     feed.room["workshop"]["phase"] = "vote"
-    deliver(feed, joined(feed.room, 41, "p-a"))
     frames(anna), frames(bram)
-    clock.now += 0.2
     deliver(feed, joined(feed.room, 42, "p-b"))  # the count: held back
     clock.now += 0.2
     vote = Event(43, "votes_changed", P1,
