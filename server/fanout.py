@@ -1,7 +1,8 @@
 """Frames for the hub to send: a batch of events cut for one audience, the socket-side
 send queue, and the summaries that are coalesced rather than sent one by one.
 
-Pure of Redis and of timing: the hub (server/hub.py) decides when a batch goes out.
+Pure of Redis and of timing: server/phone_batches.py decides when a batch goes out to
+phones, server/feed.py sends it.
 """
 
 from __future__ import annotations
