@@ -17,7 +17,7 @@ skipped: a newer process may say things an older one does not know yet.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import ClassVar
@@ -82,9 +82,14 @@ class ControlChannel:
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Message]]:
-        yield self._messages()
+        """Messages until the block ends; then the subscription's connection goes too."""
+        messages = self._messages()
+        try:
+            yield messages
+        finally:
+            await messages.aclose()
 
-    async def _messages(self) -> AsyncIterator[Message]:
+    async def _messages(self) -> AsyncGenerator[Message, None]:
         backoff = Backoff()
         while not self.closing:
             try:
@@ -95,4 +100,7 @@ class ControlChannel:
                         if message is not None:
                             yield message
             except (RedisError, OSError):
+                await backoff.sleep()
+            except Exception:  # whatever it was, the channel must not stop for good
+                log.exception("control channel failed")
                 await backoff.sleep()

@@ -9,6 +9,7 @@ the test only looks for messages about workshop ids of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 
@@ -76,5 +77,10 @@ async def test_messages_cross_processes_junk_is_skipped_and_a_dropped_link_recon
             await sender.publish(Erased(mine + "-c"))
             assert await asyncio.wait_for(got.get(), 5) == Erased(mine + "-c")
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # Leaving the block closed the subscription: its connection is gone.
+        listed = await store.redis.client_list(_type="pubsub")
+        assert [c for c in listed if c.get("name") == NAME] == []
     finally:
         await named.aclose()
