@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import orjson
-from redis.exceptions import RedisError
 
 from server.backoff import Backoff
-from server.store_feeds import FeedStore
+from server.store_feeds import FEED_ERRORS, FeedStore
 
 log = logging.getLogger("samenspel.control")
 
@@ -99,7 +98,7 @@ class ControlChannel:
                         message = from_json(raw)
                         if message is not None:
                             yield message
-            except (RedisError, OSError):
+            except FEED_ERRORS:
                 await backoff.sleep()
             except Exception:  # whatever it was, the channel must not stop for good
                 log.exception("control channel failed")

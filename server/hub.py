@@ -18,8 +18,6 @@ import functools
 import logging
 import time
 
-from redis.exceptions import RedisError
-
 from server.backoff import Backoff
 from server.control import ControlChannel, Erased, KeysRotated, Message
 from server.fanout import Client, Closer, SlowClient
@@ -28,7 +26,7 @@ from server.phone_batches import PhoneBatches, block_ms
 from server.presence import Presence
 from server.shared_loads import SharedLoads
 from server.store import BLOCK_MAX_MS, Event, Store, new_id
-from server.store_feeds import FeedStore
+from server.store_feeds import FEED_ERRORS, FeedStore
 from server.store_health import StoreHealth
 
 log = logging.getLogger("samenspel.hub")
@@ -98,7 +96,7 @@ class Hub:
             feed = Feed(workshop_id, room, self._phones(), self._closer.later,
                         empty_since=time.monotonic())
             self.feeds[workshop_id] = feed
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*FEED_ERRORS):
                 await self.io.wake()
         return feed
 
@@ -133,7 +131,7 @@ class Hub:
                 reply = await self.io.read(positions, wait)
                 self.health.answered(read=True)
                 backoff.reset()
-            except (RedisError, OSError) as exc:
+            except FEED_ERRORS as exc:
                 self.health.failed(read=True)
                 log.warning("event read failed (%s); retry in %.1fs",
                             type(exc).__name__, backoff.next)

@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 
 import orjson
-from redis.exceptions import RedisError
 
 from server.feed import Feed
-from server.store_feeds import FeedStore
+from server.store_feeds import FEED_ERRORS, FeedStore
 from server.store_health import StoreHealth
 
 log = logging.getLogger("samenspel.hub")
@@ -42,7 +41,7 @@ class Presence:
                 await self._round()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError):
+            except FEED_ERRORS:
                 self.health.failed()
             except Exception:
                 log.exception("presence round failed")
@@ -66,5 +65,5 @@ class Presence:
         """A participant's socket here closed: if it was its last, not online from here."""
         feed = self.feeds.get(workshop_id)
         if feed and not any(c.viewer.pid == pid for c in feed.clients):
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*FEED_ERRORS):
                 await self.io.left(workshop_id, pid)

@@ -12,9 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from server import keys
 from server.store import Event, Store, parse_entry
 
+# What a call here raises when the store is down, frozen or full (callers catch these
+# and need no import of redis for it).
+FEED_ERRORS = (RedisError, OSError)
 PRESENCE_STALE_MS = 10_000  # a participant not seen for this long is no longer online
 HEARTBEAT_MS = 60_000
 WAKE_KEEP_MS = 60_000
