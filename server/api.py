@@ -13,10 +13,12 @@ from starlette.routing import BaseRoute, Route
 
 from server.admission import Admission
 from server.args import clean_workshop
+from server.control import Erased, KeysRotated
 from server.errors import DomainError, error_body
 from server.exports import export_csv, export_data, export_markdown
 from server.language import request_language
 from server.rendering import join_path
+from server.room import Room
 from server.security import STAFF_COOKIE_PREFIXES, is_json
 from server.store import STORE_ERRORS, Store
 
@@ -83,8 +85,8 @@ async def create_workshop(request: Request) -> Response:
     return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
-async def _room(request: Request, workshop_id: str) -> dict[str, Any] | None:
-    room: dict[str, Any] | None = await request.app.state.store.load(workshop_id)
+async def _room(request: Request, workshop_id: str) -> Room | None:
+    room: Room | None = await request.app.state.store.load(workshop_id)
     return room
 
 
@@ -130,7 +132,7 @@ async def erase(request: Request) -> Response:
     if isinstance(workshop_id, Response):
         return workshop_id
     await request.app.state.store.erase(workshop_id)
-    await request.app.state.hub.publish({"type": "erased", "workshop": workshop_id})
+    await request.app.state.hub.publish(Erased(workshop_id))
     response = Response(status_code=204)
     forget_cookies(request, response, workshop_id)
     return response
@@ -157,7 +159,7 @@ async def rotate(request: Request) -> Response:
         fresh = await request.app.state.store.rotate_keys(workshop_id)
     except DomainError as err:  # erased since the key was checked: nothing to rotate
         return error(err.code, 404, request_language(request))
-    await request.app.state.hub.publish({"type": "keys_rotated", "workshop": workshop_id})
+    await request.app.state.hub.publish(KeysRotated(workshop_id))
     code = (await request.app.state.store.meta(workshop_id)).get("code", "")
     fresh["urls"] = {"facilitator": f"/f/{workshop_id}?key={fresh['facilitator_key']}",
                      "projector": f"/p/{workshop_id}?key={fresh['view_key']}",

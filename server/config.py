@@ -34,7 +34,7 @@ class Settings:
     # Seconds between two fan-out rounds of the hub: events in one round share a frame.
     tick_seconds: float = 0.03
     # Phones' batch window per phone in the room (seconds); it applies once longer than a
-    # tick (see server/hub.py). Lower on a faster machine, higher on a slower one.
+    # tick (see server/phone_batches.py). Lower on a faster machine, higher on a slower one.
     phone_window_per_socket: float = 0.000075
     # Frames queued for one socket before it counts as stuck and is dropped.
     send_queue_max: int = 256

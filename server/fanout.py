@@ -1,15 +1,17 @@
 """Frames for the hub to send: a batch of events cut for one audience, the socket-side
 send queue, and the summaries that are coalesced rather than sent one by one.
 
-Pure of Redis and of timing: the hub (server/hub.py) decides when a batch goes out.
+Pure of Redis and of timing: server/phone_batches.py decides when a batch goes out to
+phones, server/feed.py sends it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,8 +26,14 @@ from server.views import (
     view_votes,
 )
 
-# (seq, kind, data as the audience sees it: a dict, None for "not for it", or a marker)
-Item = tuple[int, str, Any]
+
+class Item(NamedTuple):
+    """One event as an audience sees it, waiting in a batch. A named tuple: the hot
+    path still unpacks it positionally (`for seq, kind, data in items`)."""
+
+    seq: int
+    kind: str
+    data: Any  # the audience's cut: a dict, None for "not for it", or a summary marker
 
 
 class SlowClient(Exception):
@@ -66,6 +74,24 @@ class Client:
             await self.send(frame)
 
 
+class Closer:
+    """Closes sockets without waiting: a stuck one must not hold up the fan-out."""
+
+    def __init__(self) -> None:
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def close(self, client: Client, code: int, reason: str) -> None:
+        client.dropped = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(code, reason), 5.0)
+
+    def later(self, client: Client, code: int, reason: str) -> None:
+        client.dropped = True
+        task = asyncio.create_task(self.close(client, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
 def frame(items: list[Item]) -> bytes:
     return orjson.dumps(
         {"type": "events", "events": [{"seq": s, "kind": k, "data": d} for s, k, d in items]}
@@ -78,13 +104,17 @@ def is_summary(data: Any) -> bool:
     return data is VOTES_SUMMARY or data is PARTICIPANT_COUNT
 
 
+# The summary marker of each event kind that phones get as a summary.
+MARKERS = {"votes_changed": VOTES_SUMMARY, "participant_changed": PARTICIPANT_COUNT}
+
+
 def fill(room: Room, marker: Any, viewer: Viewer, cache: dict[str, Any]) -> dict[str, Any]:
     if marker is VOTES_SUMMARY:
         return view_votes(room, viewer, cache)
     return {"count": len(room["participants"])}
 
 
-def coalesce(items: list[Item], room: Room, viewer: Viewer,
+def coalesce(items: Sequence[tuple[int, str, Any]], room: Room, viewer: Viewer,
              cache: dict[str, Any]) -> list[Item]:
     """Drop what is not for the viewer; keep only the last summary of each kind, filled
     in with the room's figures now (after the batch)."""
@@ -93,10 +123,32 @@ def coalesce(items: list[Item], room: Room, viewer: Viewer,
     for i, (s, k, d) in enumerate(items):
         if is_summary(d):
             if last[d] == i:
-                out.append((s, k, fill(room, d, viewer, cache)))
+                out.append(Item(s, k, fill(room, d, viewer, cache)))
         elif d is not None:
-            out.append((s, k, d))
+            out.append(Item(s, k, d))
     return out
+
+
+class Held:
+    """Summaries held back (kind -> seq), filled in with the room's figures now: one
+    frame shared by the phones sent nothing newer, a cut for one sent some of them."""
+
+    def __init__(self, room: Room, held: dict[str, int]) -> None:
+        cache: dict[str, Any] = {}
+        self.items = sorted(Item(s, k, fill(room, MARKERS[k], PARTICIPANTS, cache))
+                            for k, s in held.items())
+        self.shared = frame(self.items)
+        self.first = self.items[0].seq
+        self.last = self.items[-1].seq
+
+    def frame_for(self, sent_seq: int) -> bytes | None:
+        """By sent_seq, not last_seq: a phone that was passed over while these were held
+        back has been sent nothing newer, and gets them now."""
+        if sent_seq >= self.last:
+            return None
+        if sent_seq < self.first:
+            return self.shared
+        return frame([x for x in self.items if x.seq > sent_seq])
 
 
 def own_note_authors(room: Room, ev: Event) -> set[str]:
@@ -138,12 +190,12 @@ class Prepared:
         self.own = own
         self.room = room
         self.cache = cache
-        self.first = items[0][0]
-        self.last = items[-1][0]
-        shared = [(s, k, None if is_summary(d) else d) for s, k, d in items] if hold else items
+        self.first = items[0].seq
+        self.last = items[-1].seq
+        shared = [Item(s, k, None if is_summary(d) else d) for s, k, d in items] if hold else items
         kept = coalesce(shared, room, viewer, cache)
         self.shared = frame(kept) if kept else None
-        self.shared_last = kept[-1][0] if kept else 0  # the newest seq in it
+        self.shared_last = kept[-1].seq if kept else 0  # the newest seq in it
         last_summary = {d: i for i, (_, _, d) in enumerate(items) if is_summary(d)}
         self.shared_at = sorted(
             [i for i, (_, _, d) in enumerate(items) if d is not None and not is_summary(d)]
@@ -155,11 +207,11 @@ class Prepared:
         if pid is not None and pid in self.own:
             swaps = self.own[pid]
             items = self.items
-            mine = [(items[i][0], items[i][1], swaps.get(i, items[i][2]))
-                    for i in sorted({*self.shared_at, *swaps}) if items[i][0] > client.last_seq]
+            mine = [Item(items[i].seq, items[i].kind, swaps.get(i, items[i].data))
+                    for i in sorted({*self.shared_at, *swaps}) if items[i].seq > client.last_seq]
         elif client.last_seq >= self.first:
-            mine = [x for x in self.items if x[0] > client.last_seq]
+            mine = [x for x in self.items if x.seq > client.last_seq]
         else:
             return self.shared, self.shared_last
         kept = coalesce(mine, self.room, client.viewer, self.cache)
-        return (frame(kept), kept[-1][0]) if kept else (None, 0)
+        return (frame(kept), kept[-1].seq) if kept else (None, 0)

@@ -7,11 +7,25 @@ and per-role views are cut from it (server/views.py) without asking Redis again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from server.events import Event
 
-Room = dict[str, Any]
+
+class Room(TypedDict):
+    """One workshop's full state (the facilitator's view of everything), as the store
+    reads it (Store.load) and apply_event keeps it; views, exports and the fan-out read
+    it. A TypedDict, not a class: the shape is the JSON the views and exports cut from."""
+
+    workshop: dict[str, Any]
+    prompts: list[Any]
+    notes: dict[str, dict[str, Any]]
+    clusters: dict[str, dict[str, Any]]
+    participants: dict[str, dict[str, Any]]
+    ballots: dict[str, dict[str, int]]
+    totals: dict[str, int]
+    online: int  # participants seen in the last seconds, over every process
+    seq: int  # the newest event applied
 
 
 def remove_items(room: Room, items: list[str]) -> None:

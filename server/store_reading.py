@@ -12,6 +12,7 @@ import orjson
 
 from server import keys
 from server.events import Event
+from server.room import Room
 from server.rules import DEFAULT_SETTINGS
 from server.store_core import StoreCore
 
@@ -59,7 +60,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
 
 def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str],
             parts: dict[str, str], ballots: dict[str, str],
-            totals: dict[str, str]) -> dict[str, Any]:
+            totals: dict[str, str]) -> Room:
     """The stored hashes of a workshop as the facilitator's full room."""
     return {
         "workshop": {
@@ -85,7 +86,7 @@ def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str
 
 
 class ReadingStore(StoreCore):
-    async def load(self, workshop_id: str) -> dict[str, Any] | None:
+    async def load(self, workshop_id: str) -> Room | None:
         """The whole stored state, read atomically, as the facilitator's full room."""
         k = keys.workshop_key
         async with self.redis.pipeline(transaction=True) as pipe:

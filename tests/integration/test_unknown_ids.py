@@ -26,7 +26,7 @@ async def test_ten_thousand_unknown_ids_leave_nothing(store: Store) -> None:
         # Each id asked for twice at once: the shared load, then nothing left of it.
         found = await asyncio.gather(*(hub.feed(wid) for wid in chunk + chunk))
         assert found == [None] * (2 * len(chunk))
-    assert hub._loading == {}
+    assert hub._loads.pending == {}
     assert hub.feeds == {}
     written = [k async for k in store.redis.scan_iter(match=f"ws:{{{prefix}*", count=1000)]
     assert written == []
@@ -39,7 +39,7 @@ async def test_callers_at_once_share_one_feed(store: Store) -> None:
     feeds = await asyncio.gather(*(hub.feed(created["id"]) for _ in range(50)))
     assert feeds[0] is not None
     assert all(f is feeds[0] for f in feeds)
-    assert hub._loading == {}
+    assert hub._loads.pending == {}
     assert hub.feeds == {created["id"]: feeds[0]}
     # No socket attached (say its key was wrong): it counts as empty, to be dropped.
     assert feeds[0].empty_since is not None
@@ -55,4 +55,4 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_shared_load(store: St
     first.cancel()
     feed = await second
     assert feed is not None and feed.workshop_id == created["id"]
-    assert hub._loading == {}
+    assert hub._loads.pending == {}

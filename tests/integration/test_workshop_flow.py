@@ -211,7 +211,11 @@ async def test_full_workshop(flow_server: ServerProcess) -> None:
     for c in [wall, *phones]:
         votes = c.state["votes"]  # type: ignore[index]
         assert votes["totals"] == {} and votes["ranking"] == [] and votes["by_perspective"] == {}
+    # Each phone's own dots reach it with its next batch (up to its window later than the
+    # wall's, over its own socket): wait for each, not only for the last voter.
     for p in phones:
+        await p.wait_for(lambda p=p: p.state["votes"]["mine"] == ballots[p.pid or ""],  # type: ignore[index]
+                         what="own dots")
         assert p.state["votes"]["mine"] == ballots[p.pid or ""]  # type: ignore[index]
 
     # --- results

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from server.fanout import Client, Prepared, coalesce, frame
+from server.fanout import Client, Item, Prepared, coalesce, frame
 from server.views import PARTICIPANT_COUNT, PARTICIPANTS, VOTES_SUMMARY, Viewer
 from tests.unit.test_views import P1, P2, make_room
 
@@ -37,9 +37,10 @@ def events(data: bytes | None) -> list[dict[str, Any]]:
 
 def test_coalesce_keeps_the_last_summary_of_each_kind_filled_in_now() -> None:
     room = make_room("vote", show_live_votes=True)
-    items = [(41, "votes_changed", VOTES_SUMMARY), (42, "participant_changed", PARTICIPANT_COUNT),
-             (43, "note_added", {"note_id": "n9"}), (44, "votes_changed", VOTES_SUMMARY),
-             (45, "note_edited", None), (46, "participant_changed", PARTICIPANT_COUNT)]
+    items = [Item(41, "votes_changed", VOTES_SUMMARY),
+             Item(42, "participant_changed", PARTICIPANT_COUNT),
+             Item(43, "note_added", {"note_id": "n9"}), Item(44, "votes_changed", VOTES_SUMMARY),
+             Item(45, "note_edited", None), Item(46, "participant_changed", PARTICIPANT_COUNT)]
     out = coalesce(items, room, PARTICIPANTS, {})
     assert [s for s, _, _ in out] == [43, 44, 46]
     # The room's figures now, as phones see them (n2 is hidden: no item for them).
@@ -49,8 +50,8 @@ def test_coalesce_keeps_the_last_summary_of_each_kind_filled_in_now() -> None:
 
 def test_a_client_behind_gets_the_shared_frame_and_one_that_joined_part_way_a_cut() -> None:
     room = make_room()
-    items = [(41, "note_added", {"note_id": "a"}), (42, "note_added", {"note_id": "b"}),
-             (43, "participant_changed", PARTICIPANT_COUNT)]
+    items = [Item(41, "note_added", {"note_id": "a"}), Item(42, "note_added", {"note_id": "b"}),
+             Item(43, "participant_changed", PARTICIPANT_COUNT)]
     prepared = Prepared(items, {}, room, PARTICIPANTS, {})
     behind = client(P1, last_seq=40)
     assert prepared.frame_for(behind) == (prepared.shared, 43)
@@ -63,10 +64,10 @@ def test_a_client_behind_gets_the_shared_frame_and_one_that_joined_part_way_a_cu
 def test_a_voter_gets_its_own_events_and_the_shared_ones_not_everyone_elses() -> None:
     room = make_room("vote", show_live_votes=True)
     voters = [f"p{i}" for i in range(500)]
-    items: list[tuple[int, str, Any]] = [(41, "phase_changed", {"phase": "vote"})]
+    items: list[Item] = [Item(41, "phase_changed", {"phase": "vote"})]
     own: dict[str, dict[int, Any]] = {}
     for i, pid in enumerate(voters):
-        items.append((42 + i, "votes_changed", VOTES_SUMMARY))
+        items.append(Item(42 + i, "votes_changed", VOTES_SUMMARY))
         own[pid] = {len(items) - 1: {"item_id": "c1", "delta": 1, "mine": {"c1": 1}}}
     prepared = Prepared(items, own, room, PARTICIPANTS, {})
     # Others: the phase and one summary (the last), filled in.
@@ -86,7 +87,7 @@ def test_a_voter_gets_its_own_events_and_the_shared_ones_not_everyone_elses() ->
 
 def test_nothing_for_a_client_means_no_frame() -> None:
     room = make_room()
-    prepared = Prepared([(41, "note_edited", None)], {}, room, PARTICIPANTS, {})
+    prepared = Prepared([Item(41, "note_edited", None)], {}, room, PARTICIPANTS, {})
     assert prepared.shared is None
     assert prepared.frame_for(client(P1, last_seq=40)) == (None, 0)
 
@@ -95,8 +96,8 @@ def test_the_newest_seq_is_what_the_frame_holds_not_the_batch() -> None:
     """A joiner's own event went out while the others' count was held back (None): its
     newest seq is its own event's, so the held count (a later seq) still reaches it."""
     room = make_room()
-    items = [(41, "participant_changed", {"participant": {"participant_id": P1}, "count": 3}),
-             (42, "participant_changed", None), (43, "participant_changed", None)]
+    items = [Item(41, "participant_changed", {"participant": {"participant_id": P1}, "count": 3}),
+             Item(42, "participant_changed", None), Item(43, "participant_changed", None)]
     own = {P1: {0: {"participant": {"participant_id": P1}, "count": 3}}}
     prepared = Prepared(items, own, room, PARTICIPANTS, {})
     data, newest = prepared.frame_for(client(P1, last_seq=40))
@@ -105,8 +106,8 @@ def test_the_newest_seq_is_what_the_frame_holds_not_the_batch() -> None:
 
 def test_frames_keep_order_in_a_client_queue() -> None:
     c = client(P1)
-    c.push(frame([(41, "note_added", {"note_id": "a"})]))
-    c.push(frame([(42, "note_added", {"note_id": "b"})]))
+    c.push(frame([Item(41, "note_added", {"note_id": "a"})]))
+    c.push(frame([Item(42, "note_added", {"note_id": "b"})]))
     c.push(b"")
     sent: list[bytes] = []
 
@@ -125,7 +126,7 @@ def test_held_summaries_stay_out_of_the_shared_frame_but_go_with_a_clients_own()
     everyone else; p2 gets the count with its note, since after the note's seq the held
     count could no longer be sent to it."""
     room = make_room()
-    items = [(41, "participant_changed", PARTICIPANT_COUNT), (42, "note_added", None)]
+    items = [Item(41, "participant_changed", PARTICIPANT_COUNT), Item(42, "note_added", None)]
     own = {P2: {1: {"note_id": "n9"}}}
     prepared = Prepared(items, own, room, PARTICIPANTS, {}, hold=True)
     assert prepared.shared is None
