@@ -49,7 +49,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             lock_data_dir(settings.data_dir)
             valkey = EmbeddedValkey(settings.data_dir, maxmemory=settings.valkey_maxmemory)
             valkey.start()
-            supervisor = asyncio.create_task(valkey.supervise(), name="valkey-supervisor")
             settings = dataclasses.replace(settings, redis_url=valkey.url)
             print(f"Embedded Valkey on {valkey.shown_url}, data in {valkey.data_dir}",
                   flush=True)
@@ -58,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         settings.notes_per_participant, settings.notes_per_workshop)
         store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen,
                                bounds)
+        if valkey is not None:
+            supervisor = asyncio.create_task(valkey.supervise(store.drop_idle_connections),
+                                             name="valkey-supervisor")
         hub = Hub(store, settings.tick_seconds, settings.send_queue_max,
                   settings.phone_window_per_socket)
         app.state.settings = settings

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import redis
@@ -129,10 +130,12 @@ class EmbeddedValkey:
             time.sleep(0.05)
         raise RuntimeError("valkey-server did not answer in time")
 
-    async def supervise(self) -> None:
+    async def supervise(self,
+                        after_restart: Callable[[], Awaitable[None]] | None = None) -> None:
         """Restart the child whenever it dies while the app runs (see
-        server/valkey_supervisor.py)."""
-        await supervise(self)
+        server/valkey_supervisor.py); then `after_restart` (the store drops its idle
+        connections to the old process)."""
+        await supervise(self, after_restart)
 
     def stop(self) -> None:
         self.stopping = True

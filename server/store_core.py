@@ -102,6 +102,13 @@ class StoreCore:
         return cls(_pool(url, POOL_SIZE, SOCKET_TIMEOUT_SECONDS), retention_ms, stream_maxlen,
                    _pool(url, 4, BLOCKING_TIMEOUT_SECONDS), bounds)
 
+    async def drop_idle_connections(self) -> None:
+        """Close the pooled connections not in use, so that the next command opens a
+        fresh one (after the embedded Valkey was restarted: the old ones are dead, and
+        each would fail its first command)."""
+        for client in {id(self.redis): self.redis, id(self.blocking): self.blocking}.values():
+            await client.connection_pool.disconnect(inuse_connections=False)
+
     async def close(self) -> None:
         await self.redis.aclose()
         if self.blocking is not self.redis:

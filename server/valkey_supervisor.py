@@ -7,6 +7,7 @@ import asyncio
 import logging
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 log = logging.getLogger("samenspel")
@@ -30,7 +31,8 @@ class Supervised(Protocol):
     def ready(self) -> bool: ...
 
 
-async def supervise(valkey: Supervised) -> None:
+async def supervise(valkey: Supervised,
+                    after_restart: Callable[[], Awaitable[None]] | None = None) -> None:
     """Restart the child (same port, same data) whenever it dies while the app runs.
     The AOF replays on start; with `appendfsync always` no acked write is lost."""
     backoff = 0.5
@@ -59,3 +61,5 @@ async def supervise(valkey: Supervised) -> None:
         valkey.restarts += 1
         backoff = 0.5
         log.warning("embedded Valkey is back on %s", valkey.shown_url)
+        if after_restart is not None:
+            await after_restart()
