@@ -32,17 +32,19 @@ class Admission:
         count = await self.limiter.count("fail", address)
         return count >= self.settings.failures_per_minute
 
-    async def guessing_paused(self) -> bool:
-        """Too many wrong codes this minute over all addresses: typed codes wait."""
-        return await self.limiter.count_all("guess") >= self.settings.guesses_per_minute
+    async def standing(self, address: str | None) -> tuple[bool, str | None]:
+        """In one round trip: whether this address is over its failure limit, and why a
+        typed code may not be tried now (an error code), or None."""
+        fails, guesses = await self.limiter.count_both("fail", address, "guess")
+        limited = fails >= self.settings.failures_per_minute
+        if limited:
+            return True, "too_many_attempts"
+        paused = guesses >= self.settings.guesses_per_minute
+        return False, "guessing_paused" if paused else None
 
     async def refused_code(self, address: str | None) -> str | None:
         """Why a typed code may not be tried now (an error code), or None."""
-        if await self.limited(address):
-            return "too_many_attempts"
-        if await self.guessing_paused():
-            return "guessing_paused"
-        return None
+        return (await self.standing(address))[1]
 
     async def failed(self, address: str | None, *, guess: bool = False) -> None:
         """Count a failure of this address; `guess`: a wrong join code (also counted over

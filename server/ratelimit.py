@@ -64,18 +64,23 @@ class Limiter:
         except STORE_FAILURES:
             return 0
 
+    async def count_both(
+        self, bucket: str, address: str | None, all_bucket: str
+    ) -> tuple[int, int]:
+        """This address's count in `bucket` and the count over every address in
+        `all_bucket`, in one round trip (a new phone's join asks both)."""
+        try:
+            mine, everyone = await self.store.limit_counts(
+                [(bucket, await self._subject(address)), (all_bucket, "all")])
+        except STORE_FAILURES:
+            return 0, 0
+        return mine, everyone
+
     async def hit(self, bucket: str, address: str | None, window_seconds: int) -> int:
         """Count one more in this window; returns the count so far."""
         try:
             return await self.store.limit_hit(
                 bucket, await self._subject(address), window_seconds)
-        except STORE_FAILURES:
-            return 0
-
-    async def count_all(self, bucket: str) -> int:
-        """A counter over every address together."""
-        try:
-            return await self.store.limit_count(bucket, "all")
         except STORE_FAILURES:
             return 0
 

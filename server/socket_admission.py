@@ -47,9 +47,9 @@ class SocketAdmission:
         # Over the failure limit, an address may still come in with a valid token, key or
         # QR-link secret (they cannot be guessed); only a typed code is refused for a
         # while, so that one hall behind one address is not locked out by a few typos.
-        limited = await self.admission.limited(self.address)
+        limited, refused = await self.admission.standing(self.address)
         if hello.role == "participant":
-            return await self.admit_participant(hello, limited)
+            return await self.admit_participant(hello, limited, refused)
         assert hello.workshop is not None
         feed = await self.hub.feed(hello.workshop)
         if feed is None:
@@ -62,17 +62,15 @@ class SocketAdmission:
         return feed, Viewer(hello.role), None
 
     async def admit_participant(
-        self, hello: protocol.Hello, limited: bool
+        self, hello: protocol.Hello, limited: bool, refused: str | None
     ) -> tuple[Feed, Viewer, str | None]:
         assert hello.code is not None
         workshop_id = await self.store.workshop_for_code(hello.code)
         feed = await self.hub.feed(workshop_id) if workshop_id else None
         by_link = feed is not None and await self.store.check_join_secret(
             feed.workshop_id, hello.join_secret)
-        if not hello.token and not by_link:
-            refused = await self.admission.refused_code(self.address)
-            if refused:
-                raise Refused(protocol.CLOSE_TOO_MANY, DomainError(refused))
+        if not hello.token and not by_link and refused:
+            raise Refused(protocol.CLOSE_TOO_MANY, DomainError(refused))
         if feed is None:
             await self.fail(protocol.CLOSE_NOT_FOUND, "no_code", limited=limited,
                             guess=not hello.token)

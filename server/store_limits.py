@@ -49,6 +49,15 @@ class LimitStore(StoreCore):
         """The count of this window so far."""
         return int(await self.redis.get(keys.limit_key(bucket, subject)) or 0)
 
+    async def limit_counts(self, cells: list[tuple[str, str]]) -> list[int]:
+        """The counts of several (bucket, subject) windows in one round trip (a pipeline
+        of GETs, not an MGET: the keys may live in different Cluster slots)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for bucket, subject in cells:
+                pipe.get(keys.limit_key(bucket, subject))
+            values = await pipe.execute()
+        return [int(v or 0) for v in values]
+
     async def limit_hit(self, bucket: str, subject: str, window_seconds: int) -> int:
         """Count one more in this window (which starts with the first); returns the count
         so far."""
