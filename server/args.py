@@ -19,6 +19,7 @@ from server.rules import (
     MAX_TIMER_SECONDS,
     MAX_TITLE,
     PHASES,
+    REACTIONS,
 )
 from server.text import clean_text
 from server.workshop_settings import clean_int, clean_settings
@@ -142,4 +143,11 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {"participant_id": _id(args, "participant_id")}
     if op == "hide_participant_notes":
         return {"participant_id": _id(args, "participant_id"), "hidden": _bool(args, "hidden")}
+    if op == "set_done":
+        return {"done": _bool(args, "done")}
+    if op == "react":
+        emoji = args.get("emoji")
+        if not isinstance(emoji, str) or emoji not in REACTIONS:
+            raise DomainError("bad_reaction", choices=" ".join(REACTIONS))
+        return {"note_id": _id(args, "note_id"), "emoji": emoji, "on": _bool(args, "on")}
     raise DomainError("unknown_op", op=str(op)[:40])

@@ -29,13 +29,21 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
         author = note.get("author") or {}
         return me is not None and author.get("participant_id") == me
 
+    def put(note: dict[str, Any], before: dict[str, Any] | None) -> None:
+        # A note cut for all phones at once has no my_reactions: a phone keeps its own
+        # (only its own note_reacted changes them).
+        if me is not None and "my_reactions" not in note:
+            note = {**note, "my_reactions": list((before or {}).get("my_reactions", []))}
+        notes[note["id"]] = note
+
     def replace_others(fresh: list[dict[str, Any]]) -> None:
         mine = {nid for nid, n in notes.items() if own(n)}
+        before = dict(notes)
         for nid in [nid for nid in notes if nid not in mine]:
             del notes[nid]
         for n in fresh:
             if n["id"] not in mine:
-                notes[n["id"]] = n
+                put(n, before.get(n["id"]))
 
     def set_votes(v: dict[str, Any]) -> None:
         mine = state["votes"].get("mine", {})
@@ -49,7 +57,7 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
             set_votes(d["votes"])   # dots were given back: fresh results
         if kind in ("note_added", "note_edited", "note_moderated"):
             if d.get("note") is not None:
-                notes[d["note_id"]] = d["note"]
+                put(d["note"], notes.get(d["note_id"]))
             elif d.get("hidden"):
                 notes.pop(d["note_id"], None)
             _drop_items(state, d.get("removed_items", []))
@@ -69,6 +77,9 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
             _drop_items(state, d.get("removed_items", []))
         elif kind == "phase_changed":
             workshop["phase"] = d["phase"]
+            state["participants"]["done"] = 0   # a new phase: nobody is done in it yet
+            if "me" in state:
+                state["me"]["done"] = False
             set_votes(d["votes"])
             if "notes" in d:
                 replace_others(d["notes"])
@@ -97,7 +108,9 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
             p = d.get("participant")
             if p is not None:
                 if me is not None and p["participant_id"] == me:
-                    state["me"] = {k: p.get(k) for k in ("participant_id", "name", "perspective")}
+                    state["me"] = {**{k: p.get(k) for k in ("participant_id", "name",
+                                                          "perspective")},
+                                   "done": state.get("me", {}).get("done", False)}
                 for nid, n in notes.items():   # the author's name on its notes follows
                     author = n.get("author")
                     if author and author.get("participant_id") == p["participant_id"]:
@@ -117,6 +130,11 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
             set_votes(d["votes"])
             _drop_items(state, d["removed_items"])   # from `mine` too
             state["participants"]["count"] = d["count"]
+            if "participants_done" in d:
+                state["participants"]["done"] = d["participants_done"]
+            for nid, counts in d.get("reactions", {}).items():   # its reactions are gone
+                if nid in notes:
+                    notes[nid] = {**notes[nid], "reactions": dict(counts)}
             if "notes" in d:
                 replace_others(d["notes"])
             if "list" in d:
@@ -125,4 +143,13 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                 state["participants"]["list"] = [
                     x for x in state["participants"]["list"]
                     if x["participant_id"] != d["participant_id"]]
+        elif kind == "participant_done":
+            state["participants"]["done"] = d["participants_done"]
+            if "done" in d and "me" in state:
+                state["me"]["done"] = d["done"]
+        elif kind == "note_reacted" and d["note_id"] in notes:
+            note = {**notes[d["note_id"]], "reactions": dict(d["reactions"])}
+            if "my_reactions" in d:
+                note["my_reactions"] = list(d["my_reactions"])
+            notes[d["note_id"]] = note
     state["notes"] = sorted(notes.values(), key=lambda n: (n["created_at"], n["id"]))

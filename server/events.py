@@ -53,7 +53,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("workshop_changed", "The workshop was locked or unlocked: `locked`."),
     Kind("participant_removed", "A participant was removed with its notes and dots: "
          "`participant_id`, `perspective`, `note_ids`, `hidden_note_ids`, `removed_items`, "
-         "`totals` (fresh totals of the items it had dots on), `voters`, `count`."),
+         "`totals` (fresh totals of the items it had dots on), `voters`, `count`, "
+         "`reactions` {note_id: fresh counts} of the notes it had reacted to."),
+    Kind("participant_done", "A participant said it is done in this phase, or took that "
+         "back: `participant_id`, `done` (bool)."),
+    Kind("note_reacted", "A participant put a reaction on a note or took it off: "
+         "`note_id`, `participant_id`, `emoji`, `on`, `reactions` (the note's fresh counts)."),
 )
 
 EVENT_KINDS: frozenset[str] = frozenset(kind.name for kind in KINDS)

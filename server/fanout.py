@@ -154,13 +154,23 @@ class Held:
 def own_note_authors(room: Room, ev: Event) -> set[str]:
     """Authors of notes that a cluster event moves but the shared participants' view
     leaves out (hidden notes; private writing while collecting): each author still
-    sees its own notes, so it gets the event cut for itself."""
+    sees its own notes, so it gets the event cut for itself. Also, for a change that
+    may bring notes back into a phone's view (a phase, a visibility setting), the phones
+    that reacted to a note: the notes come with their own `my_reactions`."""
+    if ev.kind in ("phase_changed", "settings_changed"):
+        return reactors(room)
     if ev.kind not in ("cluster_changed", "cluster_deleted"):
         return set()
     notes = room["notes"]
     return {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
             if nid in notes and notes[nid].get("author_id")
             and not note_visible(room, notes[nid], PARTICIPANTS)}
+
+
+def reactors(room: Room) -> set[str]:
+    """Every participant with a reaction on a note ("<pid>|<emoji>" keys, ops.lua)."""
+    return {key.rsplit("|", 1)[0] for note in room["notes"].values()
+            for key in (note.get("reacted") or {})}
 
 
 @dataclass

@@ -82,6 +82,8 @@ def apply_event(room: Room, ev: Event) -> None:
             room["totals"].pop(item, None)
     elif kind == "phase_changed":
         room["workshop"]["phase"] = d["phase"]
+        for p in room["participants"].values():
+            p.pop("done", None)  # a new phase: nobody is done in it yet (as ops.lua)
     elif kind == "timer_changed":
         room["workshop"]["timer"] = dict(d["timer"])
     elif kind == "settings_changed":
@@ -102,7 +104,48 @@ def apply_event(room: Room, ev: Event) -> None:
             else:
                 room["totals"].pop(item, None)
         room["participants"].pop(d["participant_id"], None)
+        _unreact(room, d["participant_id"], d.get("reactions", {}))
+    elif kind == "participant_done":
+        _set_done(room, d)
+    elif kind == "note_reacted":
+        _react(room, d)
     room["seq"] = max(room["seq"], ev.seq)
+
+
+def _set_done(room: Room, d: dict[str, Any]) -> None:
+    p = room["participants"].get(d["participant_id"])
+    if p is not None:
+        if d["done"]:
+            p["done"] = True
+        else:
+            p.pop("done", None)
+
+
+def _unreact(room: Room, pid: str, counts: dict[str, dict[str, int]]) -> None:
+    """A removed participant's reactions are gone: the notes' fresh counts."""
+    prefix = f"{pid}|"
+    for nid, fresh in counts.items():
+        note = room["notes"].get(nid)
+        if note is not None:
+            note["reactions"] = dict(fresh)
+            note["reacted"] = {k: v for k, v in (note.get("reacted") or {}).items()
+                               if not k.startswith(prefix)}
+
+
+def _react(room: Room, d: dict[str, Any]) -> None:
+    """A reaction on or off: the note's counts, and who reacted (kept for the views'
+    my_reactions, never shown), as ops.lua stores them on the note."""
+    note = room["notes"].get(d["note_id"])
+    if note is None:
+        return
+    note["reactions"] = dict(d["reactions"])
+    reacted = dict(note.get("reacted") or {})
+    key = f"{d['participant_id']}|{d['emoji']}"
+    if d["on"]:
+        reacted[key] = 1
+    else:
+        reacted.pop(key, None)
+    note["reacted"] = reacted
 
 
 def subject_of(ev: Event) -> str | None:
@@ -117,6 +160,9 @@ def subject_of(ev: Event) -> str | None:
     if ev.kind == "participant_changed":
         who: str = d["participant"]["participant_id"]
         return who
+    if ev.kind in ("participant_done", "note_reacted"):
+        actor: str = d["participant_id"]
+        return actor
     if ev.kind == "note_deleted":
         return ev.actor or None
     return None

@@ -74,7 +74,15 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "set_lock": frozenset({"facilitator"}),
     "remove_participant": frozenset({"facilitator"}),
     "hide_participant_notes": frozenset({"facilitator"}),
+    # Facilitation (version 1.1): "I'm done" and reactions on notes.
+    "set_done": frozenset({"participant"}),
+    "react": frozenset({"participant"}),
 }
+
+# The reactions a participant may put on a note (one of each per note), in their order
+# on every screen.
+REACTIONS: Final = ("\U0001F44D", "\u2764\ufe0f", "\U0001F4A1", "\u2753")
+REACT_PHASES: Final = ("collect", "cluster")
 
 def may(role: str, op: str) -> bool:
     """True when `role` may send `op` at all (whatever the phase)."""

@@ -53,5 +53,11 @@ def shown_perspective(room: Room, participant: dict[str, Any]) -> str | None:
     return results.group_of(chosen, sizes, room["workshop"]["settings"]["perspectives"])
 
 
+def done_count(room: Room) -> int:
+    """How many participants said they are done in the current phase."""
+    return sum(1 for p in room["participants"].values() if p.get("done"))
+
+
 def view_participants(room: Room) -> dict[str, Any]:
-    return {"count": len(room["participants"]), "online": room.get("online", 0)}
+    return {"count": len(room["participants"]), "online": room.get("online", 0),
+            "done": done_count(room)}

@@ -9,6 +9,7 @@ from typing import Any
 
 from server import results
 from server.room import Room
+from server.rules import REACTIONS
 from server.view_participants import (
     participant_list,
     recent_joins,
@@ -73,7 +74,17 @@ def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any
     if settings.get("show_provenance") and p is not None:
         # The author's group as a label, guarded like every per-group figure.
         out["perspective"] = shown_perspective(room, p)
+    out["reactions"] = dict(note.get("reactions") or {})
+    if viewer.pid is not None:
+        out["my_reactions"] = my_reactions(note, viewer.pid)
     return out
+
+
+def my_reactions(note: dict[str, Any], pid: str) -> list[str]:
+    """The reactions this participant put on the note, in REACTIONS' order (who reacted
+    is kept on the note for this and never leaves the server)."""
+    reacted = note.get("reacted") or {}
+    return [emoji for emoji in REACTIONS if f"{pid}|{emoji}" in reacted]
 
 
 def visible_notes(room: Room, viewer: Viewer, *, others_only: bool = False) -> list[dict[str, Any]]:
@@ -157,5 +168,5 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
     if viewer.pid:
         me = room["participants"].get(viewer.pid, {})
         state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
-                       "perspective": me.get("perspective")}
+                       "perspective": me.get("perspective"), "done": bool(me.get("done"))}
     return state

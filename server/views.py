@@ -19,6 +19,7 @@ from server.events import Event
 from server.room import Room
 from server.view_participants import (
     JOINS_WINDOW_MS,
+    done_count,
     group_crossed,
     participant_list,
     recent_joins,
@@ -31,6 +32,7 @@ from server.view_state import (
     PROJECTOR,
     VISIBILITY_SETTINGS,
     Viewer,
+    my_reactions,
     note_visible,
     public_items,
     view_note,
@@ -44,7 +46,8 @@ from server.view_state import (
 
 __all__ = [
     "FACILITATOR", "JOINS_WINDOW_MS", "PARTICIPANTS", "PARTICIPANT_COUNT", "PROJECTOR",
-    "VISIBILITY_SETTINGS", "VOTES_SUMMARY", "Viewer", "group_crossed", "note_visible",
+    "VISIBILITY_SETTINGS", "VOTES_SUMMARY", "Viewer", "done_count", "group_crossed",
+    "my_reactions", "note_visible",
     "participant_list", "public_items", "recent_joins", "shown_perspective", "view_event",
     "view_note", "view_participants", "view_state", "view_timer", "view_votes",
     "view_workshop", "visible_notes", "votes_visible",
@@ -167,7 +170,36 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         return dict(d)
     if kind == "participant_removed":
         return _removed(room, d, viewer, cache)
+    if kind == "participant_done":
+        return _done(room, d, viewer, cache)
+    if kind == "note_reacted":
+        return _reacted(room, d, viewer)
     return dict(d) if staff else None
+
+
+def _done(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]) -> Any:
+    """Everyone gets how many are done; the participant itself its own flag too, the
+    facilitator whose flag it was."""
+    if "done" not in cache:
+        cache["done"] = done_count(room)
+    out: dict[str, Any] = {"participants_done": cache["done"]}
+    if viewer.role == "facilitator" or viewer.pid == d["participant_id"]:
+        out["done"] = d["done"]
+    if viewer.role == "facilitator":
+        out["participant_id"] = d["participant_id"]
+    return out
+
+
+def _reacted(room: Room, d: dict[str, Any], viewer: Viewer) -> Any:
+    """A note's fresh counts for whoever sees the note, never who reacted; the reactor's
+    own sockets also get its my_reactions."""
+    note = room["notes"].get(d["note_id"])
+    if note is None or not note_visible(room, note, viewer):
+        return None
+    out: dict[str, Any] = {"note_id": note["id"], "reactions": dict(d["reactions"])}
+    if viewer.pid is not None and viewer.pid == d["participant_id"]:
+        out["my_reactions"] = my_reactions(note, viewer.pid)
+    return out
 
 
 def _removed(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]) -> Any:
@@ -184,6 +216,10 @@ def _removed(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any
                            "count": d["count"], "votes": view_votes(room, viewer, cache)}
     if staff:
         out["participant_id"] = d["participant_id"]
+    out["participants_done"] = done_count(room)  # it may have been done
+    notes = room["notes"]
+    out["reactions"] = {nid: dict(counts) for nid, counts in d.get("reactions", {}).items()
+                        if nid in notes and note_visible(room, notes[nid], viewer)}
     old = d.get("perspective")
     crossed = isinstance(old, str) and results.group_sizes(room["participants"]).get(
         old, 0) == results.MIN_GROUP - 1

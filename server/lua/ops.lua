@@ -308,6 +308,8 @@ end
 -- Showing it again brings none back.
 local function set_hidden(note, hidden)
   note.hidden = hidden
+  -- Its reactions go with it, as its dots do (showing it again brings none back).
+  if hidden then note.reactions, note.reacted = nil, nil end
   put_json(K_NOTES, note.id, note)
   local removed = {}
   if hidden and isnull(note.cluster_id) then removed = refund({note.id}) end
@@ -472,10 +474,71 @@ if op == 'vote' then
   return ok({mine = mine})
 end
 
+-- ---------------------------------------------------------------- done and reactions
+-- "I'm done" is a flag in the participant's own entry (no key of its own): the count is
+-- derived from the entries, so it cannot drift from them; set_phase clears every flag in
+-- the same step (clear_done below).
+if op == 'set_done' then
+  local p = get_json(K_PARTS, actor)
+  if not p then return fail('wrong_token') end
+  if (p.done == true) == args.done then return ok({}) end  -- said before: no change
+  if args.done then p.done = true else p.done = nil end
+  put_json(K_PARTS, actor, p)
+  emit('participant_done', {participant_id = actor, done = args.done})
+  return ok({})
+end
+
+-- Reactions live on the note itself: `reactions` {emoji: count} and `reacted`
+-- {"<pid>|<emoji>": 1}, the set that makes a reaction count once per person and emoji
+-- (a resend or a second phone finds it there). The views cut `reacted` away.
+if op == 'react' then
+  if phase ~= 'collect' and phase ~= 'cluster' then
+    return fail('wrong_phase', {phase = 'collect, cluster'})
+  end
+  local note = get_note(args.note_id)
+  -- A note the participant cannot see is, to it, no note: hidden, waiting for approval,
+  -- or someone else's while writing is private.
+  if not note or note.hidden == true or (note.author_id ~= actor and (note.pending == true
+      or (settings.private_writing == true and phase == 'collect'))) then
+    return fail('no_note')
+  end
+  local reacted = note.reacted or {}
+  local reactions = note.reactions or {}
+  local key = actor .. '|' .. args.emoji
+  if (reacted[key] ~= nil) == args.on then return ok({}) end  -- as it is: no change
+  local n = reactions[args.emoji] or 0
+  if args.on then
+    reacted[key] = 1
+    n = n + 1
+  else
+    reacted[key] = nil
+    n = n - 1
+  end
+  if n > 0 then reactions[args.emoji] = n else reactions[args.emoji] = nil end
+  note.reacted, note.reactions = reacted, reactions
+  put_json(K_NOTES, note.id, note)
+  emit('note_reacted', {note_id = note.id, participant_id = actor, emoji = args.emoji,
+    on = args.on, reactions = reactions})
+  return ok({})
+end
+
+-- A new phase: nobody is done in it yet.
+local function clear_done()
+  local all = redis.call('HGETALL', K_PARTS)
+  for i = 1, #all, 2 do
+    local p = cjson.decode(all[i + 1])
+    if p.done ~= nil then
+      p.done = nil
+      redis.call('HSET', K_PARTS, all[i], cjson.encode(p))
+    end
+  end
+end
+
 -- ---------------------------------------------------------------- facilitator
 if op == 'set_phase' then
   if args.phase ~= phase then
     redis.call('HSET', K_META, 'phase', args.phase)
+    clear_done()
     emit('phase_changed', {phase = args.phase, previous = phase})
   end
   return ok({})
@@ -495,6 +558,7 @@ if op == 'remove_participant' then
   local p = get_json(K_PARTS, pid)
   if not p then return fail('no_participant') end
   local note_ids, hidden_ids = {}, {}
+  local reactions = {}  -- note id -> fresh counts, for the notes it had reacted to
   local all = redis.call('HGETALL', K_NOTES)
   for i = 1, #all, 2 do
     local note = cjson.decode(all[i + 1])
@@ -502,6 +566,21 @@ if op == 'remove_participant' then
       table.insert(note_ids, note.id)
       if note.hidden then table.insert(hidden_ids, note.id) end
       redis.call('HDEL', K_NOTES, note.id)
+    elseif note.reacted then
+      local prefix, took = pid .. '|', false
+      for key, _ in pairs(note.reacted) do
+        if string.sub(key, 1, #prefix) == prefix then
+          local emoji = string.sub(key, #prefix + 1)
+          note.reacted[key] = nil
+          local n = (note.reactions[emoji] or 1) - 1
+          if n > 0 then note.reactions[emoji] = n else note.reactions[emoji] = nil end
+          took = true
+        end
+      end
+      if took then
+        reactions[note.id] = note.reactions
+        redis.call('HSET', K_NOTES, note.id, cjson.encode(note))
+      end
     end
   end
   table.sort(note_ids)
@@ -531,7 +610,8 @@ if op == 'remove_participant' then
   local count = redis.call('HINCRBY', K_META, 'count', -1)
   emit('participant_removed', {participant_id = pid, perspective = p.perspective,
     note_ids = note_ids, hidden_note_ids = hidden_ids, removed_items = removed,
-    totals = totals, voters = redis.call('HLEN', K_BALLOTS), count = count})
+    totals = totals, voters = redis.call('HLEN', K_BALLOTS), count = count,
+    reactions = reactions})
   return ok({notes = #note_ids})
 end
 

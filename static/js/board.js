@@ -7,6 +7,7 @@ import { noteItem, updateNote } from "./boardnote.js";
 import { LIMITS } from "./limits.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
+import { reactionTotal } from "./reactions.js";
 import { untitled } from "./ui.js";
 
 export class Board {
@@ -35,6 +36,7 @@ export class Board {
       this.selected.clear();
       this.draw(this.state);
     });
+    $("sort-reactions").addEventListener("change", () => this.draw(this.state));
   }
 
   /** Lists made sortable share one group, so a note can go from any list to any other. */
@@ -135,6 +137,10 @@ export class Board {
     const byPrompt = new Map(state.prompts.map((p) => [p.id, []]));
     for (const note of state.notes) {
       if (!note.cluster_id) byPrompt.get(note.prompt_id)?.push(note);
+    }
+    if (/** @type {HTMLInputElement} */ ($("sort-reactions")).checked) {
+      // Most reactions first; equal ones keep the order they came in (sort is stable).
+      for (const notes of byPrompt.values()) notes.sort((a, b) => reactionTotal(b) - reactionTotal(a));
     }
     syncList($("loose-lists"), state.prompts, (p) => p.id, (p) => this.looseList(p),
       (node, p) => {

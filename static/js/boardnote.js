@@ -4,7 +4,7 @@
 import { el, replace, setText, announce } from "./dom.js";
 import { t } from "./i18n.js";
 import { askDelete, editForm, noteButton } from "./noteedit.js";
-import { OP } from "./protocol.js";
+import { OP, REACTIONS } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
 
 /** @typedef {import("./board.js").Board} Board */
@@ -112,6 +112,8 @@ export function updateNote(board, li, note) {
     const index = board.state.prompts.findIndex((p) => p.id === note.prompt_id);
     if (index >= 0) parts.push(t("control.question_n", { n: index + 1 }));
   }
+  const reacted = REACTIONS.filter((e) => (note.reactions?.[e] || 0) > 0);
+  if (reacted.length) parts.push(reacted.map((e) => `${e} ${note.reactions[e]}`).join(" "));
   const dots = !note.cluster_id && board.state.votes?.totals?.[note.id];
   if (dots) parts.push(t("results.dots", { count: dots, n: dots }));
   if (note.hidden) parts.push(t("control.hidden_badge"));

@@ -8,6 +8,7 @@ import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resu
 import { bindAdmin } from "./admin.js";
 import { Board } from "./board.js";
 import { peoplePanel } from "./people.js";
+import { drawDoneProgress } from "./reactions.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -33,6 +34,7 @@ function draw() {
   drawStepper(ws.phase);
   countdown.update(ws.timer);
   drawTimerButtons(ws.timer);
+  drawDoneProgress(state);
   people.draw(state);
   board.draw(state);
   drawResults(state);

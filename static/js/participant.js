@@ -6,6 +6,7 @@ import { askDelete, editForm, noteButton } from "./noteedit.js";
 import { CLOSE, OP } from "./protocol.js";
 import { myNotes, notesByPrompt } from "./state.js";
 import { phoneRanking, resultRows } from "./results.js";
+import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./reactions.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
@@ -24,6 +25,8 @@ let profileDirty = false;
 let fatal = false;
 
 const onPhase = watchPhase();
+/** Taps on "klaar" and reactions not seen back yet (laid over the state). */
+const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
 
 // ----------------------------------------------------------------- rendering
@@ -48,10 +51,12 @@ function draw() {
   $("results").hidden = !showResults;
   $("mine").hidden = phase === "vote" || phase === "results" || phase === "closed";
   $("profile").hidden = phase === "results" || phase === "closed" || fatal;
+  $("done").hidden = phase === "closed" || fatal;
 
   if (collecting) drawWrite(state);
   if (!$("mine").hidden) drawMine(state, phase);
   drawOthers(state, phase);
+  if (!$("done").hidden) drawDone(state);
   if (!$("vote").hidden) voteList.draw(state);
   if (showResults) drawResults(state);
   if (!$("profile").hidden) drawProfile(state);
@@ -178,6 +183,11 @@ function drawOthers(state, phase) {
   setText($("others-heading"), t("phone.others_heading", { count: others.length }));
   const byPrompt = notesByPrompt({ ...state, notes: others });
   const list = $("others-list");
+  const entries = unsettled();
+  const react = (note) => (emoji, on) => {
+    conn.send(OP.REACT, { note_id: note.id, emoji, on });
+    render();
+  };
   const parts = [];
   for (const prompt of state.prompts) {
     const notes = byPrompt.get(prompt.id) || [];
@@ -185,9 +195,17 @@ function drawOthers(state, phase) {
     parts.push(el("h3", { class: "others-prompt", text: prompt.text }),
       el("ul", { class: "note-list compact" }, ...notes.map((n) => el("li", { class: "note" },
         el("p", { class: "note-text", text: n.text }),
-        n.author?.name ? el("p", { class: "note-author", text: n.author.name }) : null))));
+        n.author?.name ? el("p", { class: "note-author", text: n.author.name }) : null,
+        reactionBar(n, reactionsNow(n, entries), react(n), short(n.text))))));
   }
-  replace(list, ...parts);
+  keepFocus(list, () => replace(list, ...parts));
+}
+
+function drawDone(state) {
+  const done = doneNow(state, unsettled());
+  const button = $("done-toggle");
+  button.setAttribute("aria-pressed", done ? "true" : "false");
+  setText($("done-hint"), t(done ? "done.said" : "done.hint"));
 }
 
 function drawResults(state) {
@@ -247,6 +265,11 @@ $("note-text").addEventListener("input", () => {
   updateCount();
 });
 $("note-text").value = sessionStorage.getItem(draftKey) || "";
+
+$("done-toggle").addEventListener("click", () => {
+  conn.send(OP.SET_DONE, { done: !doneNow(conn.state, unsettled()) });
+  render();
+});
 
 $("profile-form").addEventListener("input", () => { profileDirty = true; });
 $("profile-form").addEventListener("submit", (event) => {

@@ -6,6 +6,7 @@ import { t, num } from "./i18n.js";
 import { clusters as orderedClusters, notesByPrompt, notesIn, voteItems } from "./state.js";
 import { groupLabel, hasCommonGround, legend, redraw, resultList, resultRows } from "./results.js";
 import { CLOSE } from "./protocol.js";
+import { drawDoneProgress, reactionCounts } from "./reactions.js";
 import { announceNewNotes, bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("projector");
@@ -27,6 +28,7 @@ function draw() {
   setText($("wall-phase"), phaseName(phase));
   setText($("stage-heading"), phaseName(phase));
   countdown.update(state.workshop.timer);
+  drawDoneProgress(state);
   $("wall-join").hidden = phase !== "collect";
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== phase;
   if (phase === "collect") drawCollect(state);
@@ -58,8 +60,9 @@ function fillByline(box, by) {
 /** A sticky note; it fades in when it arrives after the first draw. */
 function noteCard(note, state) {
   const card = el("li", { class: "wall-note" }, el("p", { class: "wall-note-text", text: note.text }),
-    el("p", { class: "wall-note-by" }));
+    el("p", { class: "wall-note-by" }), el("p", { class: "wall-note-reactions" }));
   fillByline(card.querySelector(".wall-note-by"), byline(note, state));
+  fillReactions(card.querySelector(".wall-note-reactions"), note);
   if (!firstDraw) card.classList.add("arrive");
   return card;
 }
@@ -68,6 +71,17 @@ function noteCard(note, state) {
 function updateNoteCard(node, note, state) {
   setText(node.querySelector(".wall-note-text"), note.text);
   fillByline(node.querySelector(".wall-note-by"), byline(note, state));
+  fillReactions(node.querySelector(".wall-note-reactions"), note);
+}
+
+/** The note's reactions beside it (👍 3 ❤️ 1), redrawn only when they change. */
+function fillReactions(box, note) {
+  const key = JSON.stringify(note.reactions || {});
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  const counts = reactionCounts(note);
+  replace(box, counts);
+  box.hidden = !counts;
 }
 
 /** Smaller notes as a column fills up (steps, so that the wall rarely reflows). */
@@ -119,13 +133,15 @@ function drawCluster(state) {
       syncList(list, g.notes, (n) => n.id,
         (n) => {
           const li = el("li", { class: "cluster-note" },
-            el("span", { class: "cluster-note-text" }), el("span", { class: "wall-note-by" }));
+            el("span", { class: "cluster-note-text" }), el("span", { class: "wall-note-by" }),
+            el("span", { class: "wall-note-reactions" }));
           if (!firstDraw) li.classList.add("arrive");
           return li;
         },
         (li, n) => {
           setText(li.querySelector(".cluster-note-text"), n.text);
           fillByline(li.querySelector(".wall-note-by"), byline(n, state));
+          fillReactions(li.querySelector(".wall-note-reactions"), n);
         });
     });
 }

@@ -21,6 +21,7 @@ export const OP = Object.freeze({
   RENAME_CLUSTER: "rename_cluster", DELETE_CLUSTER: "delete_cluster",
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
   REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
+  SET_DONE: "set_done", REACT: "react",
 });
 
 /** Event kinds. */
@@ -31,7 +32,11 @@ export const EVENT = Object.freeze({
   TIMER_CHANGED: "timer_changed", SETTINGS_CHANGED: "settings_changed",
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
   WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
+  PARTICIPANT_DONE: "participant_done", NOTE_REACTED: "note_reacted",
 });
+
+/** The reactions on a note, in their order (server/rules.py REACTIONS). */
+export const REACTIONS = Object.freeze(["\u{1F44D}", "\u2764\uFE0F", "\u{1F4A1}", "\u2753"]);
 
 export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "closed"]);
 

@@ -35,8 +35,15 @@ function isMine(s, note) {
 
 function upsertNote(s, note) {
   const index = s.notes.findIndex((n) => n.id === note.id);
-  if (index >= 0) s.notes[index] = note;
-  else s.notes.push(note);
+  if (index >= 0) s.notes[index] = withMyReactions(s, note, s.notes[index]);
+  else s.notes.push(withMyReactions(s, note, null));
+}
+
+/** A note cut for all phones at once has no my_reactions: a phone keeps its own (only
+ * its own note_reacted changes them). */
+function withMyReactions(s, note, before) {
+  if (!s.me || "my_reactions" in note) return note;
+  return { ...note, my_reactions: [...(before?.my_reactions || [])] };
 }
 
 function removeNote(s, id) {
@@ -76,7 +83,10 @@ function replaceOthersNotes(s, notes) {
   if (!Array.isArray(notes)) return;
   const own = s.notes.filter((n) => isMine(s, n));
   const ownIds = new Set(own.map((n) => n.id));
-  s.notes = [...own, ...notes.filter((n) => !ownIds.has(n.id))]
+  const before = new Map(s.notes.map((n) => [n.id, n]));
+  const others = notes.filter((n) => !ownIds.has(n.id))
+    .map((n) => withMyReactions(s, n, before.get(n.id)));
+  s.notes = [...own, ...others]
     .sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
 }
 
@@ -115,6 +125,9 @@ function applyOne(s, kind, d) {
       break;
     case "phase_changed":
       s.workshop.phase = d.phase;
+      // A new phase: nobody is done in it yet.
+      s.participants = { ...s.participants, done: 0 };
+      if (s.me) s.me = { ...s.me, done: false };
       replaceVotes(s, d.votes);
       replaceOthersNotes(s, d.notes);
       break;
@@ -157,11 +170,29 @@ function applyOne(s, kind, d) {
       removeItems(s, d.removed_items);
       replaceVotes(s, d.votes);
       s.participants = { ...s.participants, count: d.count ?? s.participants?.count };
+      if ("participants_done" in d) s.participants.done = d.participants_done;
+      for (const [noteId, counts] of Object.entries(d.reactions || {})) {
+        const index = s.notes.findIndex((n) => n.id === noteId);
+        if (index >= 0) s.notes[index] = { ...s.notes[index], reactions: { ...counts } };
+      }
       if (Array.isArray(d.list)) s.participants.list = d.list;
       else if (Array.isArray(s.participants.list) && d.participant_id) {
         s.participants.list = s.participants.list.filter((x) => x.participant_id !== d.participant_id);
       }
       replaceOthersNotes(s, d.notes);
+      break;
+    }
+    case "participant_done":
+      s.participants = { ...s.participants, done: d.participants_done };
+      if (s.me && "done" in d) s.me = { ...s.me, done: d.done };
+      break;
+    case "note_reacted": {
+      const index = s.notes.findIndex((n) => n.id === d.note_id);
+      if (index >= 0) {
+        const note = { ...s.notes[index], reactions: { ...d.reactions } };
+        if (Array.isArray(d.my_reactions)) note.my_reactions = [...d.my_reactions];
+        s.notes[index] = note;
+      }
       break;
     }
     default:
@@ -172,7 +203,8 @@ function applyOne(s, kind, d) {
 function applyParticipant(s, p) {
   const id = p.participant_id;
   if (s.me && s.me.participant_id === id) {
-    s.me = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null };
+    s.me = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null,
+      done: s.me.done ?? false };
   }
   if (Array.isArray(s.participants.list)) {
     const entry = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null,

@@ -39,6 +39,7 @@ from tests.support import (
 )
 
 FIXTURE = Path(__file__).resolve().parent / "workshop.json"
+THUMBS, HEART, IDEA, QUESTION = "\U0001F44D", "\u2764\ufe0f", "\U0001F4A1", "\u2753"
 GROUPS = ["Bewoner", "Ambtenaar", "Ondernemer"]
 ROLES = ("facilitator", "projector", "phone_a", "phone_b")
 
@@ -159,6 +160,18 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await fac.ok("update_settings", {"private_writing": False})      # everyone sees all
     await fac.ok("update_settings", {"anonymous": False})             # names are shown
     await fac.ok("update_settings", {"show_groups_on_wall": True})
+    # Reactions (on, off, on an edited note) and "done" (said, taken back), issue 13.
+    await b.ok("react", {"note_id": a1, "emoji": THUMBS, "on": True})
+    await p2.ok("react", {"note_id": a1, "emoji": THUMBS, "on": True})
+    await a.ok("react", {"note_id": b1, "emoji": HEART, "on": True})
+    await a.ok("react", {"note_id": n2, "emoji": IDEA, "on": True})
+    await a.ok("react", {"note_id": n2, "emoji": IDEA, "on": False})
+    await p6.ok("react", {"note_id": b1, "emoji": QUESTION, "on": True})
+    await a.ok("edit_note", {"note_id": a1, "text": "Meer bomen en groen op het plein!"})
+    await a.ok("set_done", {"done": True})
+    await p3.ok("set_done", {"done": True})
+    await a.ok("set_done", {"done": False})
+    await b.ok("set_done", {"done": True})
     await p6.ok("set_profile", {"perspective": "Ambtenaar"})          # the group reaches 3
     await b.ok("set_profile", {"name": "Bram B."})
     await fac.ok("timer", {"action": "start", "seconds": 300})
@@ -173,6 +186,8 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await checkpoint("collect")
     # --- cluster (the phase shows everyone's notes again)
     await fac.ok("set_phase", {"phase": "cluster"})
+    await b.ok("react", {"note_id": n3, "emoji": QUESTION, "on": True})
+    await a.ok("set_done", {"done": True})
     green = await cluster(fac, [a1, n6], title="Groen")
     traffic = await cluster(fac, [n4])
     await cluster(fac, [n3], traffic)
@@ -198,6 +213,7 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await checkpoint("merged")
     await fac.ok("update_settings", {"show_live_votes": False})
     await b.ok("vote", {"item_id": n2, "delta": 1})
+    await p6.ok("set_done", {"done": True})                           # removed while done
     await fac.ok("remove_participant", {"participant_id": p6.pid})    # the group drops to 2
     await checkpoint("removed")
     await fac.ok("delete_note", {"note_id": n4})

@@ -203,3 +203,49 @@ async def test_resume_on_the_other_process(pair: tuple[ServerProcess, ServerProc
     assert moved.violations == []
     assert moved.state is not None and len(moved.state["notes"]) == 16
     await close_all(writer, moved)
+
+
+async def test_done_and_reactions_over_two_processes(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Issue 13: "klaar" and reactions from phones on both processes add up on the walls
+    and control screens of both, and a phone's taps on A and B count once."""
+    a, b = pair
+    w = await create_workshop(a.url)
+    fac = Client(b, name="facilitator@B")
+    await fac.staff("facilitator", w["id"], w["facilitator_key"])
+    walls = [Client(a, name="wall@A"), Client(b, name="wall@B")]
+    for wall in walls:
+        await wall.staff("projector", w["id"], w["view_key"])
+    phones = [Client(a if i % 2 else b, name=f"phone{i}") for i in range(6)]
+    for p in phones:
+        await p.join(w["code"])
+    nid = (await phones[0].ok("add_note", {"prompt_id": "q1", "text": "Samen"}))["result"][
+        "note_id"]
+    twin = Client(a, name="phone1-twin@A")          # phone1 (on A) on B as well
+    await twin.join(w["code"], token=phones[1].token)
+    thumbs = "\U0001F44D"
+    await asyncio.gather(
+        *(p.ok("set_done", {"done": True}) for p in phones[:5]),
+        *(p.ok("react", {"note_id": nid, "emoji": thumbs, "on": True}) for p in phones),
+        twin.ok("react", {"note_id": nid, "emoji": thumbs, "on": True}),
+        twin.ok("set_done", {"done": True}),
+    )
+
+    def settled(c: Client) -> bool:
+        s = c.state
+        assert s is not None
+        note = next((n for n in s["notes"] if n["id"] == nid), None)
+        return s["participants"]["done"] == 5 and note is not None and note["reactions"] == {
+            thumbs: 6}
+
+    for screen in (fac, *walls, *phones, twin):
+        await screen.wait_for(lambda screen=screen: settled(screen), what="5 done, 6 thumbs")
+    assert twin.state is not None and twin.state["me"]["done"] is True
+    await fac.ok("set_phase", {"phase": "cluster"})
+    for screen in (fac, *walls, *phones, twin):
+        await screen.wait_for(
+            lambda screen=screen: screen.state["participants"]["done"] == 0,  # type: ignore[index]
+            what="reset on both")
+    assert all(c.violations == [] for c in (fac, *walls, *phones, twin))
+    await close_all(fac, *walls, *phones, twin)

@@ -27,6 +27,7 @@ function comparable(state) {
     clusters: state.clusters,
     votes: state.votes,
     count: state.participants.count,
+    done: state.participants.done ?? null,
     me: state.me ?? null,
   };
   if ("list" in state.participants) {

@@ -22,6 +22,7 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
         "clusters": state["clusters"],
         "votes": state["votes"],
         "count": state["participants"]["count"],
+        "done": state["participants"].get("done"),
         "me": state.get("me"),
     }
     if "list" in state["participants"]:

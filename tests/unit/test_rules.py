@@ -38,6 +38,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "set_lock": {"facilitator"},
     "remove_participant": {"facilitator"},
     "hide_participant_notes": {"facilitator"},
+    "set_done": {"participant"},
+    "react": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -63,6 +65,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "remove_participant": ({"participant_id": "p1"}, {"participant_id": "p1"}),
     "hide_participant_notes": ({"participant_id": "p1", "hidden": True},
                                {"participant_id": "p1", "hidden": True}),
+    "set_done": ({"done": True, "extra": 1}, {"done": True}),
+    "react": ({"note_id": "n1", "emoji": "\u2764\ufe0f", "on": False},
+              {"note_id": "n1", "emoji": "\u2764\ufe0f", "on": False}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -88,6 +93,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("remove_participant", "participant_id", 7),
     ("hide_participant_notes", "participant_id", None),
     ("hide_participant_notes", "hidden", "yes"),
+    ("set_done", "done", "true"),
+    ("react", "note_id", 1),
+    ("react", "on", 1),
 ]
 
 

@@ -106,7 +106,8 @@ def test_participant_sees_own_notes_with_author() -> None:
     assert notes["n1"]["author"]["participant_id"] == P1
     assert notes["n4"]["author"]["participant_id"] == P1
     assert notes["n3"]["author"] is None
-    assert state["me"] == {"participant_id": P1, "name": "Anna", "perspective": "Bewoner"}
+    assert state["me"] == {"participant_id": P1, "name": "Anna", "perspective": "Bewoner",
+                           "done": False}
 
 
 def test_participant_keeps_seeing_its_own_hidden_note() -> None:
