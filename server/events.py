@@ -54,6 +54,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("participant_removed", "A participant was removed with its notes and dots: "
          "`participant_id`, `perspective`, `note_ids`, `hidden_note_ids`, `removed_items`, "
          "`totals` (fresh totals of the items it had dots on), `voters`, `count`."),
+    Kind("prompts_changed", "A question was added or reworded: `prompts` (all of them, in "
+         "order: replace)."),
 )
 
 EVENT_KINDS: frozenset[str] = frozenset(kind.name for kind in KINDS)

@@ -74,6 +74,9 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "set_lock": frozenset({"facilitator"}),
     "remove_participant": frozenset({"facilitator"}),
     "hide_participant_notes": frozenset({"facilitator"}),
+    # Version 1.1, facilitation: questions that change during the session.
+    "add_prompt": frozenset({"facilitator"}),
+    "edit_prompt": frozenset({"facilitator"}),
 }
 
 def may(role: str, op: str) -> bool:

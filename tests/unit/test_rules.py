@@ -38,6 +38,9 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "set_lock": {"facilitator"},
     "remove_participant": {"facilitator"},
     "hide_participant_notes": {"facilitator"},
+    # Version 1.1, Facilitation.
+    "add_prompt": {"facilitator"},
+    "edit_prompt": {"facilitator"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -63,6 +66,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "remove_participant": ({"participant_id": "p1"}, {"participant_id": "p1"}),
     "hide_participant_notes": ({"participant_id": "p1", "hidden": True},
                                {"participant_id": "p1", "hidden": True}),
+    "add_prompt": ({"text": "  Wat mist er?  "}, {"text": "Wat mist er?"}),
+    "edit_prompt": ({"prompt_id": "q1", "text": "Wat is fijn?"},
+                    {"prompt_id": "q1", "text": "Wat is fijn?"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -88,6 +94,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("remove_participant", "participant_id", 7),
     ("hide_participant_notes", "participant_id", None),
     ("hide_participant_notes", "hidden", "yes"),
+    ("add_prompt", "text", 7),
+    ("edit_prompt", "prompt_id", 7),
+    ("edit_prompt", "text", None),
 ]
 
 
@@ -456,3 +465,17 @@ def test_check_vote_limits() -> None:
         check_vote(b, "c", -1, s)
     assert info.value.code == "no_vote_to_remove"
     assert check_vote(b, "b", -1, s) == {"a": 2}
+
+
+# --------------------------------------------------------------------- questions
+@pytest.mark.parametrize("op", ["add_prompt", "edit_prompt"])
+def test_a_question_is_not_empty_nor_too_long(op: str) -> None:
+    base = VALID[op][0]
+    for text in ("", "   ", *INVISIBLE.values()):
+        assert code_of(op, {**base, "text": text}) == "prompt_empty", repr(text)
+    with pytest.raises(DomainError) as info:
+        clean_args(op, {**base, "text": "é" * (rules.MAX_PROMPT + 1)}, SETTINGS)
+    assert info.value.code == "prompt_too_long"
+    assert info.value.params == {"max": rules.MAX_PROMPT}
+    exact = clean_args(op, {**base, "text": "é" * rules.MAX_PROMPT}, SETTINGS)
+    assert exact["text"] == "é" * rules.MAX_PROMPT
