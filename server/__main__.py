@@ -10,6 +10,7 @@ import uvicorn
 from server.app import create_app
 from server.config import Settings
 from server.embedded import DataDirBusy, lock_data_dir
+from server.lan import lan_addresses, startup_lines
 
 
 def main() -> int:
@@ -24,6 +25,11 @@ def main() -> int:
             return 3
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"Samenspel: open {base}/ to start or join a workshop", flush=True)
+    # Can phones reach this? On loopback they cannot: say so, with the LAN addresses and
+    # the command that listens on them (docs/deployment.md, "A laptop and phones").
+    for line in startup_lines(settings.host, settings.port, settings.public_url,
+                              lan_addresses()):
+        print(f"Samenspel: {line}", flush=True)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -23,6 +23,7 @@ from server.api import api_routes
 from server.config import Settings
 from server.embedded import EmbeddedValkey, lock_data_dir
 from server.hub import Hub
+from server.lan import lan_addresses
 from server.ratelimit import Limiter
 from server.report import report_routes
 from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     exception_handlers=handlers)
     app.state.settings = settings
     app.state.templates = templates
+    # Found once: the control screen names them when opened through a loopback address.
+    app.state.lan_addresses = lan_addresses()
     app.add_middleware(SameOriginWrites)
     app.add_middleware(SecurityHeaders)  # outside the write guard: refusals get it too
     if settings.forwarded_allow_ips:

@@ -52,6 +52,17 @@ def _bool(args: dict[str, Any], field: str) -> bool:
     return value
 
 
+def _prompt_text(args: dict[str, Any]) -> str:
+    """A question's new text (add_prompt, edit_prompt): not empty, at most MAX_PROMPT,
+    refused with words about the question (not the title, as a long one is at creation)."""
+    try:
+        return clean_text(args.get("text"), "text", MAX_PROMPT, empty_code="prompt_empty")
+    except DomainError as err:
+        if err.code == "title_too_long":
+            raise DomainError("prompt_too_long", max=MAX_PROMPT) from None
+        raise
+
+
 def clean_workshop(body: object) -> dict[str, Any]:
     """The body of POST /api/workshops, cleaned: title, prompts and full settings."""
     if not isinstance(body, dict):
@@ -150,4 +161,8 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         if not isinstance(emoji, str) or emoji not in REACTIONS:
             raise DomainError("bad_reaction", choices=" ".join(REACTIONS))
         return {"note_id": _id(args, "note_id"), "emoji": emoji, "on": _bool(args, "on")}
+    if op == "add_prompt":
+        return {"text": _prompt_text(args)}
+    if op == "edit_prompt":
+        return {"prompt_id": _id(args, "prompt_id"), "text": _prompt_text(args)}
     raise DomainError("unknown_op", op=str(op)[:40])

@@ -124,6 +124,8 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                     state["participants"]["list"] = list(listed.values())
         elif kind == "workshop_changed":
             workshop["locked"] = d["locked"]
+        elif kind == "prompts_changed":
+            state["prompts"] = [dict(p) for p in d["prompts"]]
         elif kind == "participant_removed":
             for nid in d["note_ids"]:
                 notes.pop(nid, None)

@@ -59,6 +59,8 @@ KINDS: tuple[Kind, ...] = (
          "back: `participant_id`, `done` (bool)."),
     Kind("note_reacted", "A participant put a reaction on a note or took it off: "
          "`note_id`, `participant_id`, `emoji`, `on`, `reactions` (the note's fresh counts)."),
+    Kind("prompts_changed", "A question was added or reworded: `prompts` (all of them, in "
+         "order: replace)."),
 )
 
 EVENT_KINDS: frozenset[str] = frozenset(kind.name for kind in KINDS)

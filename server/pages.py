@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from server import qr
 from server.error_pages import error_page
+from server.lan import is_loopback, lan_urls
 from server.language import page_language
 from server.page_access import (
     STAFF_COOKIES,
@@ -138,9 +139,22 @@ async def _staff_page(request: Request, role: str) -> Response:
         }
         config["api"] = api
         config["projector_path"] = f"/p/{workshop_id}"
+        config["lan"] = _lan_notice(request)
     template = "projector.html" if view else "facilitator.html"
     return render(request, template, lang, config=config, private=True,
                   workshop_title=meta.get("title", ""), code=code)
+
+
+def _lan_notice(request: Request) -> dict[str, object] | None:
+    """Opened through a loopback address (127.0.0.1, ::1, localhost) without PUBLIC_URL,
+    the join link and the QR code work on this computer alone: the control screen says
+    so, with the machine's LAN addresses and the command that listens on them."""
+    if request.app.state.settings.public_url or not is_loopback(request.url.hostname):
+        return None
+    addresses: list[str] = list(getattr(request.app.state, "lan_addresses", []))
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    return {"addresses": addresses, "urls": lan_urls(addresses, port, request.url.scheme),
+            "port": port}
 
 
 async def facilitator(request: Request) -> Response:

@@ -93,6 +93,8 @@ def apply_event(room: Room, ev: Event) -> None:
         room["participants"][p["participant_id"]] = dict(p)
     elif kind == "workshop_changed":
         room["workshop"]["locked"] = bool(d["locked"])
+    elif kind == "prompts_changed":
+        room["prompts"] = [dict(p) for p in d["prompts"]]
     elif kind == "participant_removed":
         for nid in d["note_ids"]:
             room["notes"].pop(nid, None)

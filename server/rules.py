@@ -77,6 +77,9 @@ OPS: Final[dict[str, frozenset[str]]] = {
     # Facilitation (version 1.1): "I'm done" and reactions on notes.
     "set_done": frozenset({"participant"}),
     "react": frozenset({"participant"}),
+    # Version 1.1, facilitation: questions that change during the session.
+    "add_prompt": frozenset({"facilitator"}),
+    "edit_prompt": frozenset({"facilitator"}),
 }
 
 # The reactions a participant may put on a note (one of each per note), in their order

@@ -168,6 +168,9 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         return out
     if kind == "workshop_changed":
         return dict(d)
+    if kind == "prompts_changed":
+        # Every screen shows the questions: the phone's choice, the wall's columns.
+        return {"prompts": [dict(p) for p in d["prompts"]]}
     if kind == "participant_removed":
         return _removed(room, d, viewer, cache)
     if kind == "participant_done":

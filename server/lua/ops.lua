@@ -133,6 +133,42 @@ local meta_list = redis.call('HMGET', K_META, 'phase', 'settings', 'prompts')
 local phase = meta_list[1]
 local settings = cjson.decode(meta_list[2])
 
+-- ---------------------------------------------------------------- questions
+-- add_prompt and edit_prompt (version 1.1, facilitator only: server/rules.py checks the
+-- role): every phase but closed, where they nack wrong_phase (as every 1.1 op outside
+-- its phases), so this block comes before the general `closed` refusal. At most
+-- MAX_PROMPTS questions (server/rules.py); the text comes cleaned (server/args.py).
+-- One event with every question (replace): the screens need no merge rule.
+local MAX_PROMPTS = 6
+if op == 'add_prompt' or op == 'edit_prompt' then
+  if phase == 'closed' then
+    return fail('wrong_phase', {phase = 'collect, cluster, vote, results'})
+  end
+  local prompts = cjson.decode(meta_list[3])
+  local result = {}
+  if op == 'add_prompt' then
+    if #prompts >= MAX_PROMPTS then return fail('too_many_prompts', {max = MAX_PROMPTS}) end
+    -- Ids are q1, q2, ... (as at creation); no question is ever removed, but skip any
+    -- id in use all the same.
+    local used = {}
+    for _, pr in ipairs(prompts) do used[pr.id] = true end
+    local n = #prompts + 1
+    while used['q' .. n] do n = n + 1 end
+    local id = 'q' .. n
+    table.insert(prompts, {id = id, text = args.text})
+    result = {prompt_id = id}
+  else
+    local found = nil
+    for _, pr in ipairs(prompts) do if pr.id == args.prompt_id then found = pr end end
+    if not found then return fail('no_prompt') end
+    if found.text == args.text then return ok({}) end  -- nothing changes: no event
+    found.text = args.text
+  end
+  redis.call('HSET', K_META, 'prompts', cjson.encode(prompts))
+  emit('prompts_changed', {prompts = prompts})
+  return ok(result)
+end
+
 if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings' then
   return fail('closed')
 end

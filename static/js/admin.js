@@ -75,12 +75,22 @@ export function bindAdmin(config, conn) {
   // Erase: ask first (in place of the button), then DELETE.
   $("erase").addEventListener("click", () => {
     const box = $("erase-box");
-    const yes = el("button", { type: "button", class: "btn btn-danger", text: t("control.erase_yes") });
-    const no = el("button", { type: "button", class: "btn", text: t("action.no") });
-    replace(box, el("p", { class: "confirm-text", role: "alert", text: t("control.erase_confirm") }),
+    const button = $("erase");
+    const yes = el("button", { type: "button", class: "btn btn-danger", id: "erase-yes", text: t("control.erase_yes") });
+    const no = el("button", { type: "button", class: "btn", id: "erase-no", text: t("action.no") });
+    // The question says what goes (every note, dot, question and name, on every screen).
+    const ask = el("div", {}, el("p", { class: "confirm-text", role: "alert", text: t("control.erase_confirm") }),
       el("div", { class: "row" }, yes, no));
+    replace(box, ask);
     yes.focus();
-    no.addEventListener("click", () => location.reload());
+    const keep = () => {
+      replace(box, button);
+      button.focus();
+    };
+    no.addEventListener("click", keep);
+    ask.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !yes.disabled) keep();
+    });
     yes.addEventListener("click", async () => {
       yes.disabled = true;
       const response = await call("", "DELETE");

@@ -9,6 +9,7 @@ import { bindAdmin } from "./admin.js";
 import { Board } from "./board.js";
 import { peoplePanel } from "./people.js";
 import { drawDoneProgress } from "./reactions.js";
+import { promptsPanel } from "./prompts.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -18,10 +19,13 @@ const onPhase = watchPhase();
 /** Acknowledged ops whose event has not come back yet: [{entry, seq}]. */
 let settling = [];
 let settingsDirty = false;
+/** A step back from "closed" is on its way: say the session is open again. */
+let reopening = false;
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
 const people = peoplePanel(conn, render);
+const prompts = promptsPanel(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -36,6 +40,7 @@ function draw() {
   drawTimerButtons(ws.timer);
   drawDoneProgress(state);
   people.draw(state);
+  prompts.draw(state);
   board.draw(state);
   drawResults(state);
   drawSettings(ws.settings);
@@ -57,6 +62,7 @@ function drawStepper(phase) {
   }
   const back = $("phase-back");
   const next = $("phase-next");
+  $("closed-hint").hidden = phase !== "closed";
   back.hidden = current <= 0;
   next.hidden = current >= PHASES.length - 1;
   if (current > 0) back.textContent = t("control.phase_back", { phase: phaseName(PHASES[current - 1]) });
@@ -65,7 +71,44 @@ function drawStepper(phase) {
 
 function setPhase(phase) {
   if (phase === conn.state?.workshop.phase) return;
+  if (phase === "closed") {
+    askClose();
+    return;
+  }
+  closeAsked(false);
+  reopening = conn.state?.workshop.phase === "closed";
   conn.send(OP.SET_PHASE, { phase });
+}
+
+// "Afgesloten" by accident ends the evening for every phone: ask first, in the page,
+// saying what happens and that going back opens the session again. Escape or "Nee"
+// keeps the phase.
+function askClose() {
+  const box = $("phase-confirm");
+  const yes = el("button", { type: "button", class: "btn btn-danger", id: "close-yes", text: t("control.close_yes") });
+  const no = el("button", { type: "button", class: "btn", id: "close-no", text: t("action.no") });
+  replace(box, el("p", { class: "confirm-text", role: "alert", text: t("control.close_confirm") }),
+    el("div", { class: "row" }, yes, no));
+  box.hidden = false;
+  yes.focus();
+  yes.addEventListener("click", () => {
+    closeAsked(false);
+    setText($("info"), "");
+    conn.send(OP.SET_PHASE, { phase: "closed" });
+  });
+  no.addEventListener("click", () => closeAsked(true));
+  box.onkeydown = (event) => {
+    if (event.key === "Escape") closeAsked(true);
+  };
+}
+
+/** Put the question away; `refocus`: back to the button that goes on. */
+function closeAsked(refocus) {
+  const box = $("phase-confirm");
+  if (box.hidden) return;
+  box.hidden = true;
+  box.replaceChildren();
+  if (refocus) $("phase-next").focus();
 }
 
 function drawTimerButtons(timer) {
@@ -200,6 +243,11 @@ conn.on("ack", (entry, result, seq) => {
   }
   if (entry.op === OP.UPDATE_SETTINGS) $("settings-status").textContent = t("settings.saved");
   if (entry.op === OP.SET_PHASE) announce(t("phase.changed", { phase: phaseName(entry.args.phase) }));
+  if (entry.op === OP.SET_PHASE && reopening && entry.args.phase !== "closed") {
+    reopening = false;
+    setText($("info"), t("control.reopened"));
+  }
+  if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.saved();
   showNotice("");
   render();
 });
@@ -209,6 +257,7 @@ conn.on("nack", (entry, error) => {
     $("settings-status").textContent = "";
     settingsDirty = false;
   }
+  if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.failed(error.message || t("error.generic"));
   render();
 });
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));

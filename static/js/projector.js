@@ -107,6 +107,7 @@ function drawCollect(state) {
       el("ul", { class: "wall-notes" })),
     (node, p) => {
       setText(node.querySelector(".prompt-text"), p.text);
+      node.setAttribute("aria-label", p.text); // a reworded question (prompts_changed)
       const notes = byPrompt.get(p.id) || [];
       const list = node.querySelector(".wall-notes");
       list.dataset.density = density(notes.length, state.prompts.length);

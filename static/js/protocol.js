@@ -22,6 +22,7 @@ export const OP = Object.freeze({
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
   REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
   SET_DONE: "set_done", REACT: "react",
+  ADD_PROMPT: "add_prompt", EDIT_PROMPT: "edit_prompt",
 });
 
 /** Event kinds. */
@@ -33,6 +34,7 @@ export const EVENT = Object.freeze({
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
   WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
   PARTICIPANT_DONE: "participant_done", NOTE_REACTED: "note_reacted",
+  PROMPTS_CHANGED: "prompts_changed",
 });
 
 /** The reactions on a note, in their order (server/rules.py REACTIONS). */

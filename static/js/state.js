@@ -163,6 +163,10 @@ function applyOne(s, kind, d) {
     case "workshop_changed":
       if ("locked" in d) s.workshop.locked = d.locked;
       break;
+    case "prompts_changed":
+      // A question added or reworded: the whole list, in order (replace).
+      if (Array.isArray(d.prompts)) s.prompts = d.prompts.map((p) => ({ ...p }));
+      break;
     case "participant_removed": {
       // Removed with its notes and dots: the fresh results come with it.
       const gone = new Set(d.note_ids || []);

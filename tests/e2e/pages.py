@@ -129,6 +129,13 @@ class Control:
     def next_phase(self) -> None:
         self.page.click("#phase-next")
 
+    def close_session(self) -> None:
+        """On to "Afgesloten", which asks first: say yes."""
+        self.page.click("#phase-next")
+        self.page.click("#close-yes")
+        expect(self.page.locator("#phase-steps .step[aria-current=step]")).to_contain_text(
+            "Afgesloten")
+
     def note(self, text: str) -> Locator:
         return exact(self.page, ".fnote", text)
 

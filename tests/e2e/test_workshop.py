@@ -137,7 +137,7 @@ def test_whole_workshop(screens: Screens) -> None:
     shot(control.page, "control-results", full_page=True)
     shot(wall.page, "wall-results")
 
-    control.next_phase()
+    control.close_session()
     expect(a.page.locator("#now-text")).to_contain_text("afgelopen")
     expect(wall.page.locator(".thanks")).to_be_visible()
     shot(wall.page, "wall-closed")

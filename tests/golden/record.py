@@ -192,6 +192,8 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     traffic = await cluster(fac, [n4])
     await cluster(fac, [n3], traffic)
     await fac.ok("rename_cluster", {"cluster_id": traffic, "title": "Verkeer"})
+    await fac.ok("add_prompt", {"text": "Wat mist er nog?"})           # questions change
+    await fac.ok("edit_prompt", {"prompt_id": q2, "text": "Wat kan er beter op het plein?"})
     await fac.ok("uncluster", {"note_ids": [n6]})
     spare = await cluster(fac, [n2], title="Reserve")
     await fac.ok("update_settings", {"show_live_votes": True})

@@ -40,6 +40,9 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "hide_participant_notes": {"facilitator"},
     "set_done": {"participant"},
     "react": {"participant"},
+    # Version 1.1, Facilitation.
+    "add_prompt": {"facilitator"},
+    "edit_prompt": {"facilitator"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -68,6 +71,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "set_done": ({"done": True, "extra": 1}, {"done": True}),
     "react": ({"note_id": "n1", "emoji": "\u2764\ufe0f", "on": False},
               {"note_id": "n1", "emoji": "\u2764\ufe0f", "on": False}),
+    "add_prompt": ({"text": "  Wat mist er?  "}, {"text": "Wat mist er?"}),
+    "edit_prompt": ({"prompt_id": "q1", "text": "Wat is fijn?"},
+                    {"prompt_id": "q1", "text": "Wat is fijn?"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -96,6 +102,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("set_done", "done", "true"),
     ("react", "note_id", 1),
     ("react", "on", 1),
+    ("add_prompt", "text", 7),
+    ("edit_prompt", "prompt_id", 7),
+    ("edit_prompt", "text", None),
 ]
 
 
@@ -464,3 +473,17 @@ def test_check_vote_limits() -> None:
         check_vote(b, "c", -1, s)
     assert info.value.code == "no_vote_to_remove"
     assert check_vote(b, "b", -1, s) == {"a": 2}
+
+
+# --------------------------------------------------------------------- questions
+@pytest.mark.parametrize("op", ["add_prompt", "edit_prompt"])
+def test_a_question_is_not_empty_nor_too_long(op: str) -> None:
+    base = VALID[op][0]
+    for text in ("", "   ", *INVISIBLE.values()):
+        assert code_of(op, {**base, "text": text}) == "prompt_empty", repr(text)
+    with pytest.raises(DomainError) as info:
+        clean_args(op, {**base, "text": "é" * (rules.MAX_PROMPT + 1)}, SETTINGS)
+    assert info.value.code == "prompt_too_long"
+    assert info.value.params == {"max": rules.MAX_PROMPT}
+    exact = clean_args(op, {**base, "text": "é" * rules.MAX_PROMPT}, SETTINGS)
+    assert exact["text"] == "é" * rules.MAX_PROMPT

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # What serves the sockets and the pages, on top of the store.
     ("services", ("hub*", "presence*", "control*", "phone_window*", "admission*",
                   "session*", "socket*", "catchup", "op_loop", "api*", "pages*",
-                  "page_*", "rendering", "error_pages", "report*", "security*")),
+                  "page_*", "rendering", "error_pages", "report*", "security*", "lan")),
     # Wiring it together, and the command line.
     ("app", ("app", "__main__")),
 )
