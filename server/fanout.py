@@ -155,12 +155,16 @@ def own_note_authors(room: Room, ev: Event) -> set[str]:
     """Authors of notes that a cluster event moves but the shared participants' view
     leaves out (hidden notes; private writing while collecting): each author still
     sees its own notes, so it gets the event cut for itself."""
-    if ev.kind not in ("cluster_changed", "cluster_deleted"):
+    if ev.kind not in ("cluster_changed", "cluster_deleted", "clusters_merged"):
         return set()
     notes = room["notes"]
-    return {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
-            if nid in notes and notes[nid].get("author_id")
-            and not note_visible(room, notes[nid], PARTICIPANTS)}
+    authors = {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
+               if nid in notes and notes[nid].get("author_id")
+               and not note_visible(room, notes[nid], PARTICIPANTS)}
+    if ev.kind == "clusters_merged":
+        # Whose dots or offers moved with a merge: each gets its own `mine` with it.
+        authors |= set(ev.data.get("ballots", {})) | set(ev.data.get("signups", {}))
+    return authors
 
 
 @dataclass

@@ -45,6 +45,7 @@ MAX_CLUSTER_TITLE = 80
 MAX_IDS = 500
 MAX_ID = 64
 MAX_TIMER_SECONDS = 24 * 3600
+MAX_CONTACT = 200  # sign_up: an e-mail address or phone number, as the participant types it
 
 # Bounds on what one workshop stores, whatever its clients send (the Lua script gets them
 # from server/store.py; a deployment may change them, see server/config.py).
@@ -74,6 +75,9 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "set_lock": frozenset({"facilitator"}),
     "remove_participant": frozenset({"facilitator"}),
     "hide_participant_notes": frozenset({"facilitator"}),
+    # Version 1.1, facilitation: merging themes, and "ik doe mee" on an item.
+    "merge_clusters": frozenset({"facilitator"}),
+    "sign_up": frozenset({"participant"}),
 }
 
 def may(role: str, op: str) -> bool:

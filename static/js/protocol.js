@@ -21,6 +21,7 @@ export const OP = Object.freeze({
   RENAME_CLUSTER: "rename_cluster", DELETE_CLUSTER: "delete_cluster",
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
   REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
+  MERGE_CLUSTERS: "merge_clusters", SIGN_UP: "sign_up",
 });
 
 /** Event kinds. */
@@ -31,6 +32,7 @@ export const EVENT = Object.freeze({
   TIMER_CHANGED: "timer_changed", SETTINGS_CHANGED: "settings_changed",
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
   WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
+  CLUSTERS_MERGED: "clusters_merged", SIGNUPS_CHANGED: "signups_changed",
 });
 
 export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "closed"]);

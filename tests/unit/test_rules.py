@@ -38,6 +38,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "set_lock": {"facilitator"},
     "remove_participant": {"facilitator"},
     "hide_participant_notes": {"facilitator"},
+    "merge_clusters": {"facilitator"},
+    "sign_up": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -63,6 +65,10 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "remove_participant": ({"participant_id": "p1"}, {"participant_id": "p1"}),
     "hide_participant_notes": ({"participant_id": "p1", "hidden": True},
                                {"participant_id": "p1", "hidden": True}),
+    "merge_clusters": ({"cluster_id": "c1", "into_id": "c2"},
+                       {"cluster_id": "c1", "into_id": "c2"}),
+    "sign_up": ({"item_id": "c1", "on": True, "contact": " a@b.nl ", "consent": True},
+                {"item_id": "c1", "on": True, "contact": "a@b.nl"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
