@@ -21,11 +21,12 @@ def sign_up_counts(room: Room) -> dict[str, int]:
 def sign_up_list(room: Room) -> list[dict[str, Any]]:
     """The facilitator's `sign_up_list`, in the order the offers came. `contact` is only
     ever stored with consent (server/args.py), so it is null where none was given."""
-    rows: list[tuple[Any, str, str, dict[str, Any]]] = []
+    rows: list[tuple[int, str, str, dict[str, Any]]] = []
     for pid, rec in signups_of(room).items():
         p = room["participants"].get(pid, {})
         for item, entry in rec.items():
-            rows.append((entry.get("at") or 0, pid, item, {
+            # The seq of the offer's event: in the order they came, also within one ms.
+            rows.append((entry.get("seq") or 0, pid, item, {
                 "item_id": item, "participant_id": pid, "name": p.get("name"),
                 "contact": entry.get("contact")}))
     return [row[3] for row in sorted(rows, key=lambda r: (r[0], r[1], r[2]))]

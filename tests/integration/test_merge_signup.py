@@ -68,10 +68,13 @@ async def test_merge_in_the_vote_phase_keeps_every_dot_and_budget(
     light = (await fac.ok("cluster", {"note_ids": [c1], "cluster_id": None}))["result"][
         "cluster_id"]
     await fac.ok("set_phase", {"phase": "vote"})
+    last = 0
     for c, item, n in ((alice, green, 3), (alice, seats, 2), (bob, green, 1), (bob, seats, 1),
                        (carol, light, 1)):
         for _ in range(n):
-            await c.ok("vote", {"item_id": item, "delta": 1})
+            last = (await c.ok("vote", {"item_id": item, "delta": 1}))["seq"]
+    # Each phone has its own dots back as events (they come in the phones' batches).
+    await asyncio.gather(*(c.wait_seq(last) for c in (fac, wall, alice, bob, carol)))
     before = await store.load(w["id"])
     assert before is not None
     budgets = {c.name: used(c) for c in (alice, bob, carol)}
