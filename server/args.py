@@ -11,6 +11,7 @@ from server.errors import DomainError
 from server.rules import (
     DEFAULT_SETTINGS,
     MAX_CLUSTER_TITLE,
+    MAX_CONTACT,
     MAX_ID,
     MAX_IDS,
     MAX_NAME,
@@ -61,6 +62,22 @@ def _prompt_text(args: dict[str, Any]) -> str:
         if err.code == "title_too_long":
             raise DomainError("prompt_too_long", max=MAX_PROMPT) from None
         raise
+
+
+def clean_sign_up(args: dict[str, Any]) -> dict[str, Any]:
+    """sign_up's args. A contact is kept only with consent: without it, it is dropped here,
+    before it reaches the store (docs/security.md, "Contacts")."""
+    on = _bool(args, "on")
+    consent = args.get("consent", False)
+    if not isinstance(consent, bool):
+        raise DomainError("bad_args", field="consent")
+    raw = args.get("contact")
+    contact = None
+    if raw is not None:
+        # Checked even when it is then dropped: a contact over 200 is an error either way.
+        contact = clean_text(raw, "contact", MAX_CONTACT, empty_code=None) or None
+    return {"item_id": _id(args, "item_id"), "on": on,
+            "contact": contact if (on and consent) else None}
 
 
 def clean_workshop(body: object) -> dict[str, Any]:
@@ -146,6 +163,10 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         }
     if op == "delete_cluster":
         return {"cluster_id": _id(args, "cluster_id")}
+    if op == "merge_clusters":
+        return {"cluster_id": _id(args, "cluster_id"), "into_id": _id(args, "into_id")}
+    if op == "sign_up":
+        return clean_sign_up(args)
     if op == "update_settings":
         return clean_settings(args, settings)
     if op == "set_lock":

@@ -20,6 +20,27 @@ def _drop_items(state: dict[str, Any], items: list[str]) -> None:
         votes["mine"].pop(item, None)
 
 
+def _merge(state: dict[str, Any], notes: dict[str, dict[str, Any]], d: dict[str, Any]) -> None:
+    """clusters_merged: one cluster fewer, its notes in the other, the fresh votes (the
+    dots moved along), our own `mine` where ours moved."""
+    clusters = {c["id"]: c for c in state["clusters"] if c["id"] != d["cluster_id"]}
+    clusters[d["cluster"]["id"]] = d["cluster"]
+    state["clusters"] = sorted(clusters.values(), key=lambda c: (c["order"], c["id"]))
+    for nid, cid in d.get("assign", {}).items():
+        if nid in notes:
+            notes[nid] = {**notes[nid], "cluster_id": cid}
+    mine = dict(d["mine"]) if "mine" in d else state["votes"].get("mine", {})
+    state["votes"] = {**copy.deepcopy(d["votes"]), "mine": mine}
+    _sign_up_lists(state, d)
+
+
+def _sign_up_lists(state: dict[str, Any], d: dict[str, Any]) -> None:
+    if "sign_up_list" in d:
+        state["sign_up_list"] = copy.deepcopy(d["sign_up_list"])
+    if "my_sign_ups" in d:
+        state["my_sign_ups"] = copy.deepcopy(d["my_sign_ups"])
+
+
 def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | None) -> None:
     """Apply events (in seq order) to a screen's state, in place, as docs/protocol.md
     says a client does. `me` is the screen's own participant id (None for staff)."""
@@ -75,6 +96,11 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                 if nid in notes:
                     notes[nid] = {**notes[nid], "cluster_id": cid}
             _drop_items(state, d.get("removed_items", []))
+        elif kind == "clusters_merged":
+            _merge(state, notes, d)
+        elif kind == "signups_changed":
+            state["votes"]["sign_ups"] = dict(d["sign_ups"])
+            _sign_up_lists(state, d)
         elif kind == "phase_changed":
             workshop["phase"] = d["phase"]
             state["participants"]["done"] = 0   # a new phase: nobody is done in it yet
@@ -116,6 +142,9 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                     if author and author.get("participant_id") == p["participant_id"]:
                         notes[nid] = {**n, "author": {**author, "name": p.get("name"),
                                                       "perspective": p.get("perspective")}}
+                for row in state.get("sign_up_list", []):   # its name there follows too
+                    if row["participant_id"] == p["participant_id"]:
+                        row["name"] = p.get("name")
                 if "list" in state["participants"]:
                     listed = {x["participant_id"]: x for x in state["participants"]["list"]}
                     listed[p["participant_id"]] = {
@@ -139,6 +168,9 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
                     notes[nid] = {**notes[nid], "reactions": dict(counts)}
             if "notes" in d:
                 replace_others(d["notes"])
+            if "sign_up_list" in state and "participant_id" in d:
+                state["sign_up_list"] = [x for x in state["sign_up_list"]
+                                         if x["participant_id"] != d["participant_id"]]
             if "list" in d:
                 state["participants"]["list"] = d["list"]
             elif "list" in state["participants"] and "participant_id" in d:

@@ -43,6 +43,10 @@ KINDS: tuple[Kind, ...] = (
          "null), `assign` {note_id: cluster_id or null}, `removed_items`."),
     Kind("cluster_deleted", "A cluster is gone, its notes loose again: `cluster_id`, "
          "`assign`, `removed_items`."),
+    Kind("clusters_merged", "A cluster went into another: `cluster_id` (gone), `into` (the "
+         "cluster it went into), `assign` {note_id: into id}, `ballots` {participant_id: "
+         "its ballot, where dots moved}, `total` (into's new total), `signups` "
+         "{participant_id: its offers, where they moved}."),
     Kind("votes_changed", "A participant placed or took back a dot: `participant_id`, "
          "`item_id`, `delta`, `mine` (its ballot), `total`, `voters`."),
     Kind("phase_changed", "The workshop moved on: `phase`, `previous`."),
@@ -51,6 +55,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("participant_changed", "A participant joined or set its profile: `participant`, "
          "`count`, `joined` or `previous_perspective`."),
     Kind("workshop_changed", "The workshop was locked or unlocked: `locked`."),
+    Kind("signups_changed", "A participant offered to help with an item, or took it back: "
+         "`participant_id`, `item_id`, `on`, `contact` (only with consent, else null), `at`."),
     Kind("participant_removed", "A participant was removed with its notes and dots: "
          "`participant_id`, `perspective`, `note_ids`, `hidden_note_ids`, `removed_items`, "
          "`totals` (fresh totals of the items it had dots on), `voters`, `count`, "

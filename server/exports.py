@@ -14,7 +14,7 @@ from typing import Any
 
 from server.language import DEFAULT_LANGUAGE
 from server.room import Room
-from server.views import FACILITATOR, view_state
+from server.views import FACILITATOR, public_items, view_state
 
 
 def export_data(room: Room, *, include_hidden: bool = True) -> dict[str, Any]:
@@ -33,8 +33,21 @@ def export_data(room: Room, *, include_hidden: bool = True) -> dict[str, Any]:
         elif note["author"]:
             note["author"].pop("participant_id", None)
     state["votes"].pop("mine", None)
+    state["sign_up_list"] = _sign_ups(room, state)
     state["exported_at"] = int(time.time() * 1000)
     return state
+
+
+def _sign_ups(room: Room, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who offered to help with which item ("ik doe mee"), for the facilitator only: the
+    item's title beside its id, the name, and a contact only where one was given with
+    consent (none is stored otherwise). Offers on items that are gone are left out."""
+    items = public_items(room)
+    titles = {c["id"]: c["title"] for c in state["clusters"]}
+    titles.update({n["id"]: n["text"] for n in state["notes"] if n["id"] in items})
+    return [{"item_id": row["item_id"], "item": titles[row["item_id"]], "name": row["name"],
+             "contact": row["contact"]}
+            for row in state.get("sign_up_list", []) if row["item_id"] in titles]
 
 
 def _group_counts(room: Room) -> dict[str, int]:
@@ -84,6 +97,13 @@ def export_csv(room: Room) -> str:
             csv_cell(author.get("perspective")),
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(n["created_at"] / 1000)),
         ])
+    if data["sign_up_list"]:
+        # A second table after a blank line: who offered to help, per item.
+        writer.writerow([])
+        writer.writerow(["sign_up_item_id", "item", "name", "contact"])
+        for row in data["sign_up_list"]:
+            writer.writerow([row["item_id"], csv_cell(row["item"]), csv_cell(row["name"]),
+                             csv_cell(row["contact"])])
     return out.getvalue()
 
 
@@ -137,4 +157,21 @@ def export_markdown(room: Room, lang: str = DEFAULT_LANGUAGE) -> str:
         lines.append("## " + ("Verdeeld" if nl else "Divided"))
         lines += [f"- {md(titles[item])}" for item in votes["divided"] if item in titles]
         lines.append("")
+    lines += _sign_ups_markdown(data["sign_up_list"], nl)
     return "\n".join(lines) + "\n"
+
+
+def _sign_ups_markdown(rows: list[dict[str, Any]], nl: bool) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## " + ("Wie doet mee" if nl else "Who wants to help"), ""]
+    by_item: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_item.setdefault(row["item_id"], []).append(row)
+    for group in by_item.values():
+        lines.append(f"### {md(group[0]['item'])} ({len(group)})")
+        for row in group:
+            name = md(row["name"]) if row["name"] else ("(zonder naam)" if nl else "(no name)")
+            lines.append(f"- {name}" + (f": {md(row['contact'])}" if row["contact"] else ""))
+        lines.append("")
+    return lines

@@ -159,12 +159,16 @@ def own_note_authors(room: Room, ev: Event) -> set[str]:
     that reacted to a note: the notes come with their own `my_reactions`."""
     if ev.kind in ("phase_changed", "settings_changed"):
         return reactors(room)
-    if ev.kind not in ("cluster_changed", "cluster_deleted"):
+    if ev.kind not in ("cluster_changed", "cluster_deleted", "clusters_merged"):
         return set()
     notes = room["notes"]
-    return {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
-            if nid in notes and notes[nid].get("author_id")
-            and not note_visible(room, notes[nid], PARTICIPANTS)}
+    authors = {notes[nid]["author_id"] for nid in ev.data.get("assign", {})
+               if nid in notes and notes[nid].get("author_id")
+               and not note_visible(room, notes[nid], PARTICIPANTS)}
+    if ev.kind == "clusters_merged":
+        # Whose dots or offers moved with a merge: each gets its own `mine` with it.
+        authors |= set(ev.data.get("ballots", {})) | set(ev.data.get("signups", {}))
+    return authors
 
 
 def reactors(room: Room) -> set[str]:

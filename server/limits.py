@@ -18,6 +18,7 @@ PAGE_LIMITS: Final[dict[str, int]] = {
     "perspective": rules.MAX_PERSPECTIVE,
     "perspectives": rules.MAX_PERSPECTIVES,
     "cluster_title": rules.MAX_CLUSTER_TITLE,
+    "contact": rules.MAX_CONTACT,
     "timer_minutes": rules.MAX_TIMER_SECONDS // 60,
     "note_length": rules.DEFAULT_SETTINGS["max_note_length"],
 }

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from server import qr
 from server.error_pages import error_page
+from server.ids import is_code
 from server.lan import is_loopback, lan_urls
 from server.language import page_language
 from server.page_access import (
@@ -85,6 +86,19 @@ async def participant(request: Request) -> Response:
         config["join_secret"] = secret  # sent in the hello: in past the limits on codes
     return render(request, "participant.html", lang, config=config,
                   workshop_title=meta.get("title", ""), private=bool(secret))
+
+
+async def receipt(request: Request) -> Response:
+    """`/j/{code}/mijn`: "what became of my notes", also after the session. A shell: the
+    page reads the participant's token from the device's localStorage and sends it in the
+    socket's hello, so no token is ever in a URL (docs/decisions.md). It asks the store
+    nothing, so it says nothing about which codes exist, and works for a closed workshop."""
+    code = request.path_params["code"]
+    lang = page_language(request)
+    if not is_code(code):
+        return error_page(request, 404, "error.not_found", lang=lang)
+    return render(request, "receipt.html", lang, config={"page": "receipt", "code": code},
+                  private=True)
 
 
 async def _staff_page(request: Request, role: str) -> Response:
@@ -189,6 +203,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/", landing, methods=["GET"], name="landing"),
         Route("/join", join, methods=["GET"], name="join"),
         Route("/j/{code}", participant, methods=["GET"], name="participant"),
+        Route("/j/{code}/mijn", receipt, methods=["GET"], name="receipt"),
         Route("/f/{id}", facilitator, methods=["GET"], name="facilitator"),
         Route("/p/{id}", projector, methods=["GET"], name="projector"),
         Route("/api/workshops/{id}/qr.svg", qr_svg, methods=["GET"], name="qr"),

@@ -82,8 +82,17 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
         "group_names": [g for g in votes["by_perspective"]],
         "include_hidden": include_hidden,
         "hidden_count": sum(1 for n in data["notes"] if n["hidden"]),
+        "sign_ups": _by_item(data.get("sign_up_list", [])),
         "bar_max": BAR_MAX,
     }
+
+
+def _by_item(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who offered to help, per item in the order of the first offer."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        groups.setdefault(row["item_id"], {"item": row["item"], "rows": []})["rows"].append(row)
+    return list(groups.values())
 
 
 async def report(request: Request) -> Response:

@@ -7,7 +7,7 @@ and per-role views are cut from it (server/views.py) without asking Redis again.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from server.events import Event
 
@@ -26,6 +26,19 @@ class Room(TypedDict):
     totals: dict[str, int]
     online: int  # participants seen in the last seconds, over every process
     seq: int  # the newest event applied
+    # "Ik doe mee": participant id -> {item_id: {"contact": str | None, "at": ms, "seq"}}
+    # (absent in rooms made before sign-ups existed: read it with signups_of).
+    signups: NotRequired[dict[str, dict[str, dict[str, Any]]]]
+
+
+def signups_of(room: Room) -> dict[str, dict[str, dict[str, Any]]]:
+    """The room's sign-ups, to read (empty where the room has none: it is not changed)."""
+    return room.get("signups") or {}
+
+
+def _signups(room: Room) -> dict[str, dict[str, dict[str, Any]]]:
+    """The room's sign-ups, to change (made where the room has none yet)."""
+    return room.setdefault("signups", {})
 
 
 def remove_items(room: Room, items: list[str]) -> None:
@@ -70,6 +83,10 @@ def apply_event(room: Room, ev: Event) -> None:
         room["clusters"].pop(d["cluster_id"], None)
         _assign(room, d.get("assign", {}))
         remove_items(room, d.get("removed_items", []))
+    elif kind == "clusters_merged":
+        _merged(room, d)
+    elif kind == "signups_changed":
+        _signed_up(room, d, ev.seq)
     elif kind == "votes_changed":
         pid, item = d["participant_id"], d["item_id"]
         if d["mine"]:
@@ -107,6 +124,7 @@ def apply_event(room: Room, ev: Event) -> None:
                 room["totals"].pop(item, None)
         room["participants"].pop(d["participant_id"], None)
         _unreact(room, d["participant_id"], d.get("reactions", {}))
+        _signups(room).pop(d["participant_id"], None)
     elif kind == "participant_done":
         _set_done(room, d)
     elif kind == "note_reacted":
@@ -150,6 +168,33 @@ def _react(room: Room, d: dict[str, Any]) -> None:
     note["reacted"] = reacted
 
 
+def _merged(room: Room, d: dict[str, Any]) -> None:
+    """clusters_merged: notes, dots and sign-ups of `cluster_id` now on `into`."""
+    room["clusters"].pop(d["cluster_id"], None)
+    room["clusters"][d["into"]["id"]] = dict(d["into"])
+    _assign(room, d.get("assign", {}))
+    for pid, ballot in d.get("ballots", {}).items():
+        room["ballots"][pid] = dict(ballot)
+    room["totals"].pop(d["cluster_id"], None)
+    if d.get("total", 0) > 0:
+        room["totals"][d["into"]["id"]] = d["total"]
+    for pid, rec in d.get("signups", {}).items():
+        _signups(room)[pid] = dict(rec)
+
+
+def _signed_up(room: Room, d: dict[str, Any], seq: int) -> None:
+    """signups_changed: one participant's offer on one item, made or taken back (`seq`:
+    the event's, which the store keeps beside the offer to forget its contact later)."""
+    signups = _signups(room)
+    rec = signups.setdefault(d["participant_id"], {})
+    if d["on"]:
+        rec[d["item_id"]] = {"contact": d.get("contact"), "at": d.get("at"), "seq": seq}
+    else:
+        rec.pop(d["item_id"], None)
+    if not rec:
+        signups.pop(d["participant_id"], None)
+
+
 def subject_of(ev: Event) -> str | None:
     """The participant an event is about (author, voter, profile), if any."""
     d = ev.data
@@ -165,6 +210,9 @@ def subject_of(ev: Event) -> str | None:
     if ev.kind in ("participant_done", "note_reacted"):
         actor: str = d["participant_id"]
         return actor
+    if ev.kind == "signups_changed":
+        signer: str = d["participant_id"]
+        return signer
     if ev.kind == "note_deleted":
         return ev.actor or None
     return None

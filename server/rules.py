@@ -45,6 +45,7 @@ MAX_CLUSTER_TITLE = 80
 MAX_IDS = 500
 MAX_ID = 64
 MAX_TIMER_SECONDS = 24 * 3600
+MAX_CONTACT = 200  # sign_up: an e-mail address or phone number, as the participant types it
 
 # Bounds on what one workshop stores, whatever its clients send (the Lua script gets them
 # from server/store.py; a deployment may change them, see server/config.py).
@@ -80,6 +81,9 @@ OPS: Final[dict[str, frozenset[str]]] = {
     # Version 1.1, facilitation: questions that change during the session.
     "add_prompt": frozenset({"facilitator"}),
     "edit_prompt": frozenset({"facilitator"}),
+    # Version 1.1, facilitation: merging themes, and "ik doe mee" on an item.
+    "merge_clusters": frozenset({"facilitator"}),
+    "sign_up": frozenset({"participant"}),
 }
 
 # The reactions a participant may put on a note (one of each per note), in their order

@@ -39,6 +39,10 @@ def normalize_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         data["changed"] = _list(data.get("changed"))
     if "assign" in data and not isinstance(data["assign"], dict):
         data["assign"] = {}
+    if kind == "clusters_merged":
+        for field in ("assign", "ballots", "signups"):
+            if not isinstance(data.get(field), dict):
+                data[field] = {}
     if kind == "participant_removed":
         data["note_ids"] = _list(data.get("note_ids"))
         data["hidden_note_ids"] = _list(data.get("hidden_note_ids"))
@@ -60,7 +64,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
 
 def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str],
             parts: dict[str, str], ballots: dict[str, str],
-            totals: dict[str, str]) -> Room:
+            totals: dict[str, str], signups: dict[str, str] | None = None) -> Room:
     """The stored hashes of a workshop as the facilitator's full room."""
     return {
         "workshop": {
@@ -82,6 +86,7 @@ def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str
         "totals": {item: int(n) for item, n in totals.items()},
         "online": 0,
         "seq": int(meta["seq"]),
+        "signups": {pid: orjson.loads(v) for pid, v in (signups or {}).items()},
     }
 
 
@@ -90,12 +95,13 @@ class ReadingStore(StoreCore):
         """The whole stored state, read atomically, as the facilitator's full room."""
         k = keys.workshop_key
         async with self.redis.pipeline(transaction=True) as pipe:
-            for part in ("meta", "notes", "clusters", "participants", "ballots", "totals"):
+            for part in ("meta", "notes", "clusters", "participants", "ballots", "totals",
+                         "signups"):
                 pipe.hgetall(k(workshop_id, part))
-            meta, notes, clusters, parts, ballots, totals = await pipe.execute()
+            meta, notes, clusters, parts, ballots, totals, signups = await pipe.execute()
         if not meta:
             return None
-        return room_of(meta, notes, clusters, parts, ballots, totals)
+        return room_of(meta, notes, clusters, parts, ballots, totals, signups)
 
     async def stored_seq(self, workshop_id: str) -> int | None:
         """The seq of the workshop's last stored event (None: no such workshop)."""

@@ -98,6 +98,7 @@ def clean_text(value: object, field: str, max_len: int, *, empty_code: str | Non
     if not text and empty_code:
         raise DomainError(empty_code)
     if len(text) > max_len:
-        code = {"note": "note_too_long", "name": "name_too_long"}.get(field, "title_too_long")
+        code = {"note": "note_too_long", "name": "name_too_long",
+                "contact": "contact_too_long"}.get(field, "title_too_long")
         raise DomainError(code, max=max_len)
     return text

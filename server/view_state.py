@@ -16,6 +16,7 @@ from server.view_participants import (
     shown_perspective,
     view_participants,
 )
+from server.view_signups import my_sign_ups, sign_up_counts, sign_up_list
 
 # Settings that change which notes or authors a viewer sees.
 VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})
@@ -118,17 +119,21 @@ def public_items(room: Room) -> set[str]:
 def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) -> dict[str, Any]:
     """The contract's `votes`, without `mine` (added by the caller for a participant)."""
     cache = {} if cache is None else cache
+    if "sign_ups" not in cache:
+        cache["sign_ups"] = sign_up_counts(room)
     if not votes_visible(room, viewer):
         return {
             "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
             "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
+            "sign_ups": dict(cache["sign_ups"]),
         }
     if "votes" not in cache:
         cache["votes"] = results.summary(
             room["ballots"], room["participants"], room["workshop"]["settings"]["perspectives"],
             public_items(room),
         )
-    summary: dict[str, Any] = cache["votes"]
+    # Every role sees how many offered to help per item, whatever the phase.
+    summary: dict[str, Any] = {**cache["votes"], "sign_ups": dict(cache["sign_ups"])}
     return summary
 
 
@@ -165,8 +170,10 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
     if viewer.role == "facilitator":
         state["participants"]["list"] = participant_list(room)
         state["participants"]["recent_joins"] = recent_joins(room)
+        state["sign_up_list"] = sign_up_list(room)
     if viewer.pid:
         me = room["participants"].get(viewer.pid, {})
         state["me"] = {"participant_id": viewer.pid, "name": me.get("name"),
                        "perspective": me.get("perspective"), "done": bool(me.get("done"))}
+        state["my_sign_ups"] = my_sign_ups(room, viewer.pid)
     return state

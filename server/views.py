@@ -26,6 +26,7 @@ from server.view_participants import (
     shown_perspective,
     view_participants,
 )
+from server.view_signups import my_sign_ups, sign_up_list, view_signups_event
 from server.view_state import (
     FACILITATOR,
     PARTICIPANTS,
@@ -113,6 +114,10 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
     if kind == "cluster_deleted":
         return _refunded(room, d, viewer, cache, {
             "cluster_id": d["cluster_id"], "assign": _filter_assign(room, d["assign"], viewer)})
+    if kind == "clusters_merged":
+        return _merged(room, d, viewer, cache)
+    if kind == "signups_changed":
+        return view_signups_event(room, d, viewer.role, viewer.pid)
     if kind == "votes_changed":
         if viewer.pid is not None and viewer.pid == d["participant_id"]:
             own = {"item_id": d["item_id"], "delta": d["delta"], "mine": d["mine"],
@@ -202,6 +207,24 @@ def _reacted(room: Room, d: dict[str, Any], viewer: Viewer) -> Any:
     out: dict[str, Any] = {"note_id": note["id"], "reactions": dict(d["reactions"])}
     if viewer.pid is not None and viewer.pid == d["participant_id"]:
         out["my_reactions"] = my_reactions(note, viewer.pid)
+    return out
+
+
+def _merged(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]) -> Any:
+    """Two clusters made one: the gone cluster's id, the one it went into, the notes that
+    moved, the fresh `votes` (its dots moved along); a participant whose dots moved gets
+    its new `mine`, the facilitator the sign-up list where offers moved."""
+    out: dict[str, Any] = {
+        "cluster_id": d["cluster_id"], "cluster": d["into"],
+        "assign": _filter_assign(room, d["assign"], viewer),
+        "votes": view_votes(room, viewer, cache)}
+    if viewer.pid is not None and viewer.pid in d.get("ballots", {}):
+        out["mine"] = dict(room["ballots"].get(viewer.pid, {}))
+    if d.get("signups"):
+        if viewer.role == "facilitator":
+            out["sign_up_list"] = sign_up_list(room)
+        elif viewer.pid is not None and viewer.pid in d["signups"]:
+            out["my_sign_ups"] = my_sign_ups(room, viewer.pid)
     return out
 
 

@@ -3,7 +3,8 @@
 -- KEYS: 1 meta, 2 notes, 3 clusters, 4 participants, 5 tokens, 6 ballots, 7 totals,
 --       8 events (stream), 9 ops (answers by op id), 10 presence (sorted set),
 --       11 opsage (the stored answers by age), 12 notecount (notes per author),
---       13 limits (participant id -> its op buckets, see "Op limits" below)
+--       13 limits (participant id -> its op buckets, see "Op limits" below),
+--       14 signups (participant id -> {item_id: {contact, at}}: "ik doe mee", sign_up)
 -- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
 --       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
 --       7 stream max length, 8 a fresh random id for whatever the op creates,
@@ -15,6 +16,7 @@
 local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVENTS, K_OPS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local K_PRESENCE, K_OPSAGE, K_NOTECOUNT, K_LIMITS = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local K_SIGNUPS = KEYS[14]
 local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local args = cjson.decode(ARGV[5])
 local retention = tonumber(ARGV[6])
@@ -169,7 +171,9 @@ if op == 'add_prompt' or op == 'edit_prompt' then
   return ok(result)
 end
 
-if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings' then
+-- sign_up is taken after the session too (docs/decisions.md): from the receipt page.
+if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings'
+    and op ~= 'sign_up' then
   return fail('closed')
 end
 
@@ -221,6 +225,16 @@ end
 
 local function author_of(note)
   return note.author_id
+end
+
+-- A sign-up's contact is personal data: when its offer is taken back, replaced or goes
+-- with its participant, the event that carried the contact goes from the stream too
+-- (docs/security.md, "Contacts"). A client or process that then misses that event
+-- misses an offer that is gone anyway (a replay that finds the hole sends a snapshot).
+local function forget_contact(entry)
+  if entry and not isnull(entry.contact) and entry.seq then
+    redis.call('XDEL', K_EVENTS, entry.seq .. '-0')
+  end
 end
 
 local function cluster_exists(id)
@@ -468,6 +482,87 @@ if op == 'delete_cluster' then
   return ok({})
 end
 
+-- Merge a cluster into another: its notes, its dots (not given back, even past
+-- max_votes_per_item) and its sign-ups go to into_id; cluster_id is gone. The event
+-- carries each changed ballot, so every phone's `mine` follows.
+if op == 'merge_clusters' then
+  if phase ~= 'cluster' and phase ~= 'vote' then return fail('wrong_phase', {phase = 'cluster'}) end
+  if args.cluster_id == args.into_id then return fail('merge_same') end
+  local from = get_json(K_CLUSTERS, args.cluster_id)
+  local into = get_json(K_CLUSTERS, args.into_id)
+  if not from or not into then return fail('no_cluster') end
+  local assign = {}
+  local all = redis.call('HGETALL', K_NOTES)
+  for i = 1, #all, 2 do
+    local note = cjson.decode(all[i + 1])
+    if note.cluster_id == from.id then
+      note.cluster_id = into.id
+      redis.call('HSET', K_NOTES, note.id, cjson.encode(note))
+      assign[note.id] = into.id
+    end
+  end
+  redis.call('HDEL', K_CLUSTERS, from.id)
+  local ballots = {}
+  local moved = tonumber(redis.call('HGET', K_TOTALS, from.id) or '0')
+  if moved > 0 then
+    local bs = redis.call('HGETALL', K_BALLOTS)
+    for i = 1, #bs, 2 do
+      local ballot = cjson.decode(bs[i + 1])
+      local n = ballot[from.id]
+      if n then
+        ballot[from.id] = nil
+        ballot[into.id] = (ballot[into.id] or 0) + n
+        redis.call('HSET', K_BALLOTS, bs[i], cjson.encode(ballot))
+        ballots[bs[i]] = ballot
+      end
+    end
+    redis.call('HDEL', K_TOTALS, from.id)
+    redis.call('HINCRBY', K_TOTALS, into.id, moved)
+  end
+  local total = tonumber(redis.call('HGET', K_TOTALS, into.id) or '0')
+  local signups = {}
+  local ss = redis.call('HGETALL', K_SIGNUPS)
+  for i = 1, #ss, 2 do
+    local rec = cjson.decode(ss[i + 1])
+    if rec[from.id] then
+      if not rec[into.id] then rec[into.id] = rec[from.id] else forget_contact(rec[from.id]) end
+      rec[from.id] = nil
+      redis.call('HSET', K_SIGNUPS, ss[i], cjson.encode(rec))
+      signups[ss[i]] = rec
+    end
+  end
+  emit('clusters_merged', {cluster_id = from.id, into = into, assign = assign,
+    ballots = ballots, total = total, signups = signups})
+  return ok({})
+end
+
+-- ---------------------------------------------------------------- sign-ups
+-- "Ik doe mee": a participant offers to help with an item (in results, and after the
+-- session from the receipt page). The contact comes only with consent (server/args.py
+-- dropped it otherwise); taking it back removes the entry, contact and all.
+if op == 'sign_up' then
+  if phase ~= 'results' and phase ~= 'closed' then
+    return fail('wrong_phase', {phase = 'results'})
+  end
+  local item = args.item_id
+  local valid = cluster_exists(item)
+  if not valid then
+    local note = get_note(item)
+    valid = note ~= nil and isnull(note.cluster_id) and not note.hidden
+  end
+  if not valid then return fail('no_item') end
+  local rec = get_json(K_SIGNUPS, actor) or {}
+  if not args.on and not rec[item] then return ok({}) end  -- nothing to take back
+  forget_contact(rec[item])
+  local at = emit('signups_changed', {participant_id = actor, item_id = item, on = args.on,
+    contact = args.contact, at = now})
+  if args.on then rec[item] = {contact = args.contact, at = now, seq = at}
+  else rec[item] = nil end
+  if next(rec) == nil then redis.call('HDEL', K_SIGNUPS, actor)
+  else put_json(K_SIGNUPS, actor, rec) end
+  return ok({})
+end
+
 -- ---------------------------------------------------------------- votes
 if op == 'vote' then
   if phase ~= 'vote' then return fail('wrong_phase', {phase = 'vote'}) end
@@ -642,6 +737,9 @@ if op == 'remove_participant' then
   redis.call('HDEL', K_PARTS, pid)
   redis.call('HDEL', K_LIMITS, pid)
   redis.call('HDEL', K_NOTECOUNT, pid)
+  -- Its offers to help go, contacts and all (also from the events that carried them).
+  for _, entry in pairs(get_json(K_SIGNUPS, pid) or {}) do forget_contact(entry) end
+  redis.call('HDEL', K_SIGNUPS, pid)
   redis.call('ZREM', K_PRESENCE, pid)
   local count = redis.call('HINCRBY', K_META, 'count', -1)
   emit('participant_removed', {participant_id = pid, perspective = p.perspective,

@@ -4,6 +4,7 @@ import Sortable from "../vendor/sortablejs/sortable.esm.js";
 import { $, el, replace, setText, syncList, announce } from "./dom.js";
 import { t } from "./i18n.js";
 import { noteItem, updateNote } from "./boardnote.js";
+import { mergeRow, updateMergeRow } from "./merge.js";
 import { LIMITS } from "./limits.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
@@ -200,6 +201,7 @@ export class Board {
       el("div", { class: "cluster-top" }, form, dissolve),
       el("p", { class: "cluster-count" }),
       ul);
+    card.insertBefore(mergeRow(this, card), ul);
     return card;
   }
 
@@ -218,7 +220,8 @@ export class Board {
       + (dots ? ` · ${t("results.dots", { count: dots, n: dots })}` : "");
     const count = card.querySelector(".cluster-count");
     setText(count, words);
-    const ul = card.querySelector("ul");
+    updateMergeRow(this, card, cluster);
+    const ul = card.querySelector("ul.note-drop");
     ul.dataset.target = cluster.id;
     this.fillList(ul, notes);
   }

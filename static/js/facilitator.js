@@ -3,7 +3,7 @@ import { $, el, replace, setText, announce } from "./dom.js";
 import { t, num } from "./i18n.js";
 import { LIMITS } from "./limits.js";
 import { CLOSE, OP, PHASES } from "./protocol.js";
-import { overlay } from "./state.js";
+import { itemTitle, overlay } from "./state.js";
 import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resultRows, OTHER } from "./results.js";
 import { bindAdmin } from "./admin.js";
 import { Board } from "./board.js";
@@ -148,6 +148,27 @@ function drawResults(state) {
     groups && OTHER in (v.by_perspective || {}) ? el("p", { class: "hint", text: t("results.other_hint", { other: groupLabel(OTHER) }) }) : null,
     groups ? el("p", { class: "hint", text: t(wallGroups ? "control.wall_groups_on" : "control.wall_groups_off") }) : null,
   ].filter(Boolean));
+  drawSignUps(state);
+}
+
+/** "Wie doet mee?": per item who offered to help, with a contact only where consent was given. */
+function drawSignUps(state) {
+  const list = state.sign_up_list || [];
+  $("signups-panel").hidden = !["results", "closed"].includes(state.workshop.phase) && !list.length;
+  const byItem = new Map();
+  for (const row of list) {
+    const title = itemTitle(state, row.item_id, untitled);
+    if (title === null) continue; // an item that is gone since
+    if (!byItem.has(row.item_id)) byItem.set(row.item_id, { title, rows: [] });
+    byItem.get(row.item_id).rows.push(row);
+  }
+  redraw($("signup-list"), [...byItem.entries()], () => (byItem.size
+    ? [...byItem.values()].map(({ title, rows }) => el("section", { class: "signup-group" },
+      el("h4", { text: title }),
+      el("ul", { class: "plain-list" }, ...rows.map((r) => el("li", {},
+        el("span", { class: "signup-name", text: r.name || t("control.signup_no_name") }), " · ",
+        el("span", { class: "signup-contact", text: r.contact || t("control.signup_no_contact") }))))))
+    : el("p", { class: "muted", text: t("control.signups_none") })));
 }
 
 // ------------------------------------------------------------------ settings

@@ -5,8 +5,10 @@ import { LIMITS } from "./limits.js";
 import { askDelete, editForm, noteButton } from "./noteedit.js";
 import { CLOSE, OP } from "./protocol.js";
 import { myNotes, notesByPrompt } from "./state.js";
-import { phoneRanking, resultRows } from "./results.js";
+import { phoneRanking, redraw, resultRows } from "./results.js";
 import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./reactions.js";
+import { receiptItems, receiptRows, rememberOwn } from "./receipt.js";
+import { SignUps } from "./signup.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
@@ -28,6 +30,7 @@ const onPhase = watchPhase();
 /** Taps on "klaar" and reactions not seen back yet (laid over the state). */
 const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
+const signUps = new SignUps(conn, () => render());
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
@@ -59,6 +62,11 @@ function draw() {
   if (!$("done").hidden) drawDone(state);
   if (!$("vote").hidden) voteList.draw(state);
   if (showResults) drawResults(state);
+  // "Ik doe mee" in the results and after; "what became of my note" from sorting on.
+  const helping = (phase === "results" || phase === "closed") && !fatal;
+  $("helpers").hidden = !helping;
+  if (helping) signUps.draw($("helper-items"), state, untitled);
+  drawReceipt(state, phase);
   if (!$("profile").hidden) drawProfile(state);
 }
 
@@ -212,6 +220,16 @@ function drawResults(state) {
   const rows = resultRows(state, untitled);
   $("results-empty").hidden = rows.length > 0;
   replace($("ranking"), ...phoneRanking(rows, state.votes?.mine || {}));
+}
+
+function drawReceipt(state, phase) {
+  const known = rememberOwn(state); // also while collecting: a note deleted later is named
+  $("receipt").hidden = phase === "collect" || fatal;
+  if ($("receipt").hidden) return;
+  const leaving = new Set(conn.outbox.filter((e) => e.op === OP.DELETE_NOTE).map((e) => e.args.note_id));
+  const rows = receiptRows(state, known, untitled, leaving);
+  $("receipt-empty").hidden = rows.length > 0;
+  redraw($("receipt-list"), rows, () => receiptItems(rows, (id) => promptText(state, id)));
 }
 
 function drawProfile(state) {

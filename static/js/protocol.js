@@ -23,6 +23,7 @@ export const OP = Object.freeze({
   REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
   SET_DONE: "set_done", REACT: "react",
   ADD_PROMPT: "add_prompt", EDIT_PROMPT: "edit_prompt",
+  MERGE_CLUSTERS: "merge_clusters", SIGN_UP: "sign_up",
 });
 
 /** Event kinds. */
@@ -35,6 +36,7 @@ export const EVENT = Object.freeze({
   WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
   PARTICIPANT_DONE: "participant_done", NOTE_REACTED: "note_reacted",
   PROMPTS_CHANGED: "prompts_changed",
+  CLUSTERS_MERGED: "clusters_merged", SIGNUPS_CHANGED: "signups_changed",
 });
 
 /** The reactions on a note, in their order (server/rules.py REACTIONS). */

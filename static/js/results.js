@@ -61,6 +61,7 @@ export function resultRows(state, untitled, order = state.votes?.ranking || []) 
       id,
       title: itemTitle(state, id, untitled),
       total: v.totals?.[id] || 0,
+      helpers: v.sign_ups?.[id] || 0, // "ik doe mee": how many, never who
       divided: divided.has(id),
       groups: groups.map((g) => ({
         name: g.name, label: g.label, colour: g.colour, dots: g.dots[id] || 0,
@@ -140,6 +141,9 @@ export function resultList(rows, opts = {}) {
         opts.totals === false ? null
           : el("span", { class: "result-total", text: t("results.dots", { count: row.total, n: num(row.total) }) })));
     if (opts.bars !== false) item.append(bar(row, max, !!opts.groups));
+    if (row.helpers && opts.totals !== false) {
+      item.append(el("p", { class: "result-helpers", text: t("results.helpers", { count: row.helpers, n: num(row.helpers) }) }));
+    }
     const showGroups = row.groups.length > 0 && (opts.groups || (opts.divided !== false && row.divided));
     if (showGroups) {
       item.append(groupsLine(row, opts.divided !== false, !!opts.groups && opts.bars !== false, opts.other !== false));

@@ -123,6 +123,22 @@ function applyOne(s, kind, d) {
       removeItems(s, d.removed_items);
       replaceVotes(s, d.votes);
       break;
+    case "clusters_merged": {
+      // One cluster went into another: its notes and (in the vote phase) its dots.
+      s.clusters = s.clusters.filter((c) => c.id !== d.cluster_id);
+      const index = s.clusters.findIndex((c) => c.id === d.cluster.id);
+      if (index >= 0) s.clusters[index] = d.cluster;
+      else s.clusters.push(d.cluster);
+      assign(s, d.assign);
+      replaceVotes(s, d.votes);
+      if (d.mine) s.votes.mine = d.mine; // our own dots moved along
+      signUpLists(s, d);
+      break;
+    }
+    case "signups_changed":
+      s.votes = { ...s.votes, sign_ups: d.sign_ups || {} };
+      signUpLists(s, d);
+      break;
     case "phase_changed":
       s.workshop.phase = d.phase;
       // A new phase: nobody is done in it yet.
@@ -179,6 +195,9 @@ function applyOne(s, kind, d) {
         const index = s.notes.findIndex((n) => n.id === noteId);
         if (index >= 0) s.notes[index] = { ...s.notes[index], reactions: { ...counts } };
       }
+      if (Array.isArray(s.sign_up_list) && d.participant_id) {
+        s.sign_up_list = s.sign_up_list.filter((x) => x.participant_id !== d.participant_id);
+      }
       if (Array.isArray(d.list)) s.participants.list = d.list;
       else if (Array.isArray(s.participants.list) && d.participant_id) {
         s.participants.list = s.participants.list.filter((x) => x.participant_id !== d.participant_id);
@@ -204,8 +223,17 @@ function applyOne(s, kind, d) {
   }
 }
 
+/** The facilitator's list of who offers to help, a participant's own offers (replace). */
+function signUpLists(s, d) {
+  if (Array.isArray(d.sign_up_list)) s.sign_up_list = d.sign_up_list;
+  if (d.my_sign_ups) s.my_sign_ups = d.my_sign_ups;
+}
+
 function applyParticipant(s, p) {
   const id = p.participant_id;
+  for (const row of s.sign_up_list || []) {
+    if (row.participant_id === id) row.name = p.name ?? null;
+  }
   if (s.me && s.me.participant_id === id) {
     s.me = { participant_id: id, name: p.name ?? null, perspective: p.perspective ?? null,
       done: s.me.done ?? false };
@@ -355,6 +383,9 @@ export function overlay(state, entries) {
     } else if (op === "delete_cluster") {
       list = list.filter((c) => c.id !== args.cluster_id);
       for (const n of notes.values()) if (n.cluster_id === args.cluster_id) n.cluster_id = null;
+    } else if (op === "merge_clusters") {
+      list = list.filter((c) => c.id !== args.cluster_id);
+      for (const n of notes.values()) if (n.cluster_id === args.cluster_id) n.cluster_id = args.into_id;
     } else if (op === "rename_cluster") {
       const c = list.find((x) => x.id === args.cluster_id);
       if (c) c.title = args.title;

@@ -66,6 +66,7 @@ def test_screens_take_their_limits_from_the_server(screens: Screens) -> None:
         "title": rules.MAX_TITLE, "prompt": rules.MAX_PROMPT, "prompts": rules.MAX_PROMPTS,
         "name": rules.MAX_NAME, "perspective": rules.MAX_PERSPECTIVE,
         "perspectives": rules.MAX_PERSPECTIVES, "cluster_title": rules.MAX_CLUSTER_TITLE,
+        "contact": rules.MAX_CONTACT,
         "timer_minutes": rules.MAX_TIMER_SECONDS // 60,
         "note_length": rules.DEFAULT_SETTINGS["max_note_length"],
     }

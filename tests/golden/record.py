@@ -212,6 +212,8 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await fac.ok("hide_participant_notes", {"participant_id": p3.pid, "hidden": False})
     await cluster(fac, [b1], green)                                   # b1's dot goes back
     await fac.ok("delete_cluster", {"cluster_id": spare})
+    # Verkeer goes into Groen: its dots (b's, p4's) go with it, and their phones' `mine`.
+    await fac.ok("merge_clusters", {"cluster_id": traffic, "into_id": green})
     await checkpoint("merged")
     await fac.ok("update_settings", {"show_live_votes": False})
     await b.ok("vote", {"item_id": n2, "delta": 1})
@@ -222,7 +224,20 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await fac.ok("timer", {"action": "start", "seconds": 120})
     await fac.ok("update_settings", {"votes_per_participant": 6})
     await fac.ok("set_phase", {"phase": "results"})
-    fresh = await checkpoint("results")
+    await checkpoint("results")
+    # --- "ik doe mee": a contact with consent, one without (not stored), a withdrawal, a
+    # name that changes in the facilitator's list, and a removal that takes an offer.
+    await a.ok("sign_up", {"item_id": green, "on": True, "contact": "anna@example.org",
+                           "consent": True})
+    await b.ok("sign_up", {"item_id": green, "on": True, "contact": "06-12345678",
+                           "consent": False})
+    await b.ok("sign_up", {"item_id": n2, "on": True, "contact": None, "consent": False})
+    await p2.ok("sign_up", {"item_id": n2, "on": True, "contact": None, "consent": False})
+    await p5.ok("sign_up", {"item_id": green, "on": True, "contact": None, "consent": False})
+    await b.ok("sign_up", {"item_id": green, "on": False, "contact": None, "consent": False})
+    await p2.ok("set_profile", {"name": "Piet"})
+    await fac.ok("remove_participant", {"participant_id": p5.pid})
+    fresh = await checkpoint("signed")
     final = await store.load(wid)
     stream = await store.redis.xrange(keys.workshop_key(wid, "events"))
     events = [parse_entry(str(eid), dict(fields)) for eid, fields in stream]

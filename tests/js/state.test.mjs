@@ -34,6 +34,8 @@ function comparable(state) {
     out.list = [...state.participants.list]
       .sort((a, b) => (a.participant_id < b.participant_id ? -1 : 1));
   }
+  // "Ik doe mee": the facilitator's list, a participant's own offers.
+  for (const key of ["sign_up_list", "my_sign_ups"]) if (key in state) out[key] = state[key];
   return out;
 }
 

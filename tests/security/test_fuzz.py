@@ -57,7 +57,7 @@ FIELDS = sorted({
     "type", "op_id", "op", "args", "t", "role", "code", "token", "since", "lang",
     "workshop", "key", "prompt_id", "text", "note_id", "name", "perspective", "item_id",
     "delta", "phase", "action", "seconds", "hidden", "note_ids", "cluster_id", "title",
-    "locked", "participant_id", *DEFAULT_SETTINGS,
+    "locked", "participant_id", "into_id", "on", "contact", "consent", *DEFAULT_SETTINGS,
 })
 
 # Any code point (lone surrogates too: Python strings may hold them), and the nasty ones.
@@ -117,6 +117,9 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "remove_participant": ("participant_id",),
     "hide_participant_notes": ("participant_id", "hidden"),
     "add_prompt": ("text",), "edit_prompt": ("prompt_id", "text"),
+    "set_done": ("done",), "react": ("note_id", "emoji", "on"),
+    "merge_clusters": ("cluster_id", "into_id"),
+    "sign_up": ("item_id", "on", "contact", "consent"),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(

@@ -27,6 +27,10 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
     }
     if "list" in state["participants"]:
         out["list"] = sorted(state["participants"]["list"], key=lambda p: p["participant_id"])
+    # "Ik doe mee": the facilitator's list, a participant's own offers.
+    for key in ("sign_up_list", "my_sign_ups"):
+        if key in state:
+            out[key] = state[key]
     return out
 
 

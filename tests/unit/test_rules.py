@@ -43,6 +43,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     # Version 1.1, Facilitation.
     "add_prompt": {"facilitator"},
     "edit_prompt": {"facilitator"},
+    "merge_clusters": {"facilitator"},
+    "sign_up": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -74,6 +76,10 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "add_prompt": ({"text": "  Wat mist er?  "}, {"text": "Wat mist er?"}),
     "edit_prompt": ({"prompt_id": "q1", "text": "Wat is fijn?"},
                     {"prompt_id": "q1", "text": "Wat is fijn?"}),
+    "merge_clusters": ({"cluster_id": "c1", "into_id": "c2"},
+                       {"cluster_id": "c1", "into_id": "c2"}),
+    "sign_up": ({"item_id": "c1", "on": True, "contact": " a@b.nl ", "consent": True},
+                {"item_id": "c1", "on": True, "contact": "a@b.nl"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
