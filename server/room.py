@@ -54,7 +54,7 @@ def apply_event(room: Room, ev: Event) -> None:
     """Apply one stored event to a full room (the facilitator's view of everything)."""
     d = ev.data
     kind = ev.kind
-    if kind in ("note_added", "note_edited", "note_moderated"):
+    if kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
         room["notes"][d["note"]["id"]] = dict(d["note"])
         remove_items(room, d.get("removed_items", []))  # a hidden note's dots went back
     elif kind == "note_deleted":
@@ -108,7 +108,7 @@ def apply_event(room: Room, ev: Event) -> None:
 def subject_of(ev: Event) -> str | None:
     """The participant an event is about (author, voter, profile), if any."""
     d = ev.data
-    if ev.kind in ("note_added", "note_edited", "note_moderated"):
+    if ev.kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
         author: str | None = d["note"].get("author_id")
         return author
     if ev.kind == "votes_changed":
@@ -118,5 +118,7 @@ def subject_of(ev: Event) -> str | None:
         who: str = d["participant"]["participant_id"]
         return who
     if ev.kind == "note_deleted":
-        return ev.actor or None
+        # A note that waited for approval: its author (also when the facilitator deleted it).
+        waited: str | None = d.get("author_id")
+        return waited or ev.actor or None
     return None

@@ -33,7 +33,14 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     # A locked room also refuses notes and dots from participants who have posted
     # neither yet (accounts made in advance to flood it later): docs/protocol.md.
     "lock_silent": False,
+    # Facilitation (docs/protocol.md): participants' new notes wait for the facilitator's
+    # approval before anyone else sees them; the wall shows only counts while collecting.
+    "approval_required": False,
+    "wall_during_collect": "live",
 }
+
+# The values of wall_during_collect: notes as they come, or only how many per question.
+WALL_MODES: Final = ("live", "count")
 
 MAX_TITLE = 120
 MAX_PROMPT = 200
@@ -74,6 +81,8 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "set_lock": frozenset({"facilitator"}),
     "remove_participant": frozenset({"facilitator"}),
     "hide_participant_notes": frozenset({"facilitator"}),
+    "add_paper_note": frozenset({"facilitator"}),
+    "approve_notes": frozenset({"facilitator"}),
 }
 
 def may(role: str, op: str) -> bool:

@@ -21,6 +21,7 @@ export const OP = Object.freeze({
   RENAME_CLUSTER: "rename_cluster", DELETE_CLUSTER: "delete_cluster",
   UPDATE_SETTINGS: "update_settings", SET_LOCK: "set_lock",
   REMOVE_PARTICIPANT: "remove_participant", HIDE_PARTICIPANT_NOTES: "hide_participant_notes",
+  ADD_PAPER_NOTE: "add_paper_note", APPROVE_NOTES: "approve_notes",
 });
 
 /** Event kinds. */
@@ -31,6 +32,7 @@ export const EVENT = Object.freeze({
   TIMER_CHANGED: "timer_changed", SETTINGS_CHANGED: "settings_changed",
   VOTES_CHANGED: "votes_changed", PARTICIPANT_CHANGED: "participant_changed",
   WORKSHOP_CHANGED: "workshop_changed", PARTICIPANT_REMOVED: "participant_removed",
+  NOTE_APPROVED: "note_approved",
 });
 
 export const PHASES = Object.freeze(["collect", "cluster", "vote", "results", "closed"]);

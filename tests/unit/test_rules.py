@@ -38,6 +38,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "set_lock": {"facilitator"},
     "remove_participant": {"facilitator"},
     "hide_participant_notes": {"facilitator"},
+    "add_paper_note": {"facilitator"},
+    "approve_notes": {"facilitator"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -63,6 +65,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "remove_participant": ({"participant_id": "p1"}, {"participant_id": "p1"}),
     "hide_participant_notes": ({"participant_id": "p1", "hidden": True},
                                {"participant_id": "p1", "hidden": True}),
+    "add_paper_note": ({"prompt_id": "q1", "text": " Van papier ", "perspective": "Bewoner"},
+                       {"prompt_id": "q1", "text": "Van papier", "perspective": "Bewoner"}),
+    "approve_notes": ({"note_ids": ["n1", "n2", "n1"]}, {"note_ids": ["n1", "n2"]}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -88,6 +93,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("remove_participant", "participant_id", 7),
     ("hide_participant_notes", "participant_id", None),
     ("hide_participant_notes", "hidden", "yes"),
+    ("add_paper_note", "prompt_id", 7),
+    ("add_paper_note", "text", 7),
+    ("approve_notes", "note_ids", "n1"),
 ]
 
 
