@@ -8,6 +8,8 @@ import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resu
 import { bindAdmin } from "./admin.js";
 import { Board } from "./board.js";
 import { peoplePanel } from "./people.js";
+import { approvalQueue } from "./approvals.js";
+import { paperNotes } from "./papernotes.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -21,6 +23,8 @@ let settingsDirty = false;
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
 const people = peoplePanel(conn, render);
+const approvals = approvalQueue(conn);
+const paper = paperNotes(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -35,6 +39,8 @@ function draw() {
   drawTimerButtons(ws.timer);
   people.draw(state);
   board.draw(state);
+  approvals.draw(conn.state);
+  paper.draw(conn.state);
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
@@ -107,7 +113,8 @@ function drawResults(state) {
 
 // ------------------------------------------------------------------ settings
 const form = /** @type {HTMLFormElement} */ ($("settings-form"));
-const BOOLS = ["anonymous", "show_live_votes", "private_writing", "show_provenance", "show_groups_on_wall"];
+const BOOLS = ["anonymous", "show_live_votes", "private_writing", "show_provenance", "show_groups_on_wall",
+  "approval_required"];
 const NUMBERS = ["votes_per_participant", "max_votes_per_item", "max_note_length"];
 
 function drawSettings(settings) {
@@ -116,6 +123,7 @@ function drawSettings(settings) {
   for (const name of NUMBERS) form.elements[name].value = String(settings[name]);
   form.elements.perspectives.value = (settings.perspectives || []).join(", ");
   form.elements.language.value = settings.language || "nl";
+  form.elements.wall_quiet.checked = settings.wall_during_collect === "count";
 }
 
 form.addEventListener("input", () => { settingsDirty = true; });
@@ -144,6 +152,8 @@ form.addEventListener("submit", (event) => {
   field.removeAttribute("aria-invalid");
   if (JSON.stringify(perspectives) !== JSON.stringify(current.perspectives || [])) changed.perspectives = perspectives;
   if (form.elements.language.value !== current.language) changed.language = form.elements.language.value;
+  const wall = form.elements.wall_quiet.checked ? "count" : "live";
+  if (wall !== (current.wall_during_collect || "live")) changed.wall_during_collect = wall;
   settingsDirty = false;
   if (!Object.keys(changed).length) {
     $("settings-status").textContent = t("settings.unchanged");
