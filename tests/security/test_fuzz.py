@@ -116,6 +116,7 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "update_settings": tuple(DEFAULT_SETTINGS), "set_lock": ("locked",),
     "remove_participant": ("participant_id",),
     "hide_participant_notes": ("participant_id", "hidden"),
+    "add_paper_note": ("prompt_id", "text", "perspective"), "approve_notes": ("note_ids",),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(
