@@ -114,6 +114,17 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {"note_id": _id(args, "note_id")}
     if op == "moderate_note":
         return {"note_id": _id(args, "note_id"), "hidden": _bool(args, "hidden")}
+    if op == "add_paper_note":
+        perspective = args.get("perspective")
+        if perspective is not None and perspective not in settings.get("perspectives", []):
+            raise DomainError("bad_perspective")
+        return {
+            "prompt_id": _id(args, "prompt_id"),
+            "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
+            "perspective": perspective,
+        }
+    if op == "approve_notes":
+        return {"note_ids": _ids(args, "note_ids")}
     if op == "set_profile":
         out: dict[str, Any] = {}
         if "name" in args:

@@ -76,10 +76,18 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
         if kind in ("note_deleted", "note_moderated", "cluster_changed",
                     "cluster_deleted") and "votes" in d:
             set_votes(d["votes"])   # dots were given back: fresh results
-        if kind in ("note_added", "note_edited", "note_moderated"):
+        if "note_counts" in d:
+            # The quiet wall (wall_during_collect "count"): counts per prompt, or null when
+            # the wall shows notes again.
+            if d["note_counts"] is None:
+                state.pop("note_counts", None)
+            else:
+                state["note_counts"] = d["note_counts"]
+        if kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
             if d.get("note") is not None:
                 put(d["note"], notes.get(d["note_id"]))
-            elif d.get("hidden"):
+            elif "note_id" in d:
+                # Hidden, or waiting for approval again: no longer this screen's to see.
                 notes.pop(d["note_id"], None)
             _drop_items(state, d.get("removed_items", []))
         elif kind == "note_deleted":

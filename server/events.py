@@ -38,7 +38,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("note_edited", "A note's text changed: `note`."),
     Kind("note_moderated", "A note was hidden or shown: `note`; `removed_items` holds the "
          "note when hiding gave its dots back."),
-    Kind("note_deleted", "A note is gone: `note_id`, `cluster_id`, `removed_items`."),
+    Kind("note_approved", "A waiting note was approved (setting approval_required): "
+         "`note_id`, `note` (no longer pending)."),
+    Kind("note_deleted", "A note is gone: `note_id`, `cluster_id`, `removed_items`; "
+         "`pending` and `author_id` when it was waiting for approval."),
     Kind("cluster_changed", "A cluster was made, filled, renamed or emptied: `cluster` (or "
          "null), `assign` {note_id: cluster_id or null}, `removed_items`."),
     Kind("cluster_deleted", "A cluster is gone, its notes loose again: `cluster_id`, "

@@ -26,7 +26,8 @@ def export_data(room: Room, *, include_hidden: bool = True) -> dict[str, Any]:
         "by_perspective": _group_counts(room),
     }
     if not include_hidden:
-        state["notes"] = [n for n in state["notes"] if not n["hidden"]]
+        # What was shared: neither hidden notes nor notes still waiting for approval.
+        state["notes"] = [n for n in state["notes"] if not n["hidden"] and not n["pending"]]
     for note in state["notes"]:
         if room["workshop"]["settings"]["anonymous"]:
             note["author"] = None
@@ -84,7 +85,8 @@ def export_csv(room: Room) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["note_id", "question", "text", "cluster", "hidden", "dots", "cluster_dots",
-                     "author_name", "author_perspective", "created_at"])
+                     "author_name", "author_perspective", "created_at", "source", "pending",
+                     "perspective"])
     for n in data["notes"]:
         author = n.get("author") or {}
         cid = n.get("cluster_id")
@@ -96,6 +98,7 @@ def export_csv(room: Room) -> str:
             totals.get(cid, 0) if cid else "", csv_cell(author.get("name")),
             csv_cell(author.get("perspective")),
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(n["created_at"] / 1000)),
+            n["source"], "yes" if n["pending"] else "no", csv_cell(n.get("perspective")),
         ])
     if data["sign_up_list"]:
         # A second table after a blank line: who offered to help, per item.
@@ -125,6 +128,11 @@ def export_markdown(room: Room, lang: str = DEFAULT_LANGUAGE) -> str:
     totals = votes["totals"]
     clusters = {c["id"]: c for c in data["clusters"]}
     notes = data["notes"]
+    paper = " (papier)" if nl else " (paper)"
+
+    def line(n: dict[str, Any]) -> str:
+        return md(n["text"]) + (paper if n["source"] == "paper" else "")
+
     titles = {**{cid: c["title"] or ("Groep zonder naam" if nl else "Untitled group")
                  for cid, c in clusters.items()},
               **{n["id"]: n["text"] for n in notes}}
@@ -139,12 +147,12 @@ def export_markdown(room: Room, lang: str = DEFAULT_LANGUAGE) -> str:
     lines.append("## " + ("Ideeën per groep" if nl else "Ideas by group"))
     for c in data["clusters"]:
         lines.append(f"### {md(titles[c['id']])} ({totals.get(c['id'], 0)})")
-        lines += [f"- {md(n['text'])}" for n in notes if n.get("cluster_id") == c["id"]]
+        lines += [f"- {line(n)}" for n in notes if n.get("cluster_id") == c["id"]]
         lines.append("")
     loose = [n for n in notes if not n.get("cluster_id")]
     if loose:
         lines.append("### " + ("Losse ideeën" if nl else "Other ideas"))
-        lines += [f"- {md(n['text'])} ({totals.get(n['id'], 0)})" for n in loose]
+        lines += [f"- {line(n)} ({totals.get(n['id'], 0)})" for n in loose]
         lines.append("")
     for key, heading in (("ranking", ("Rangorde", "Ranking")),
                          ("common_ground", ("Gedeelde grond", "Common ground"))):

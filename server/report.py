@@ -36,7 +36,9 @@ def words(lang: str) -> dict[str, str]:
 
 def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dict[str, Any]:
     w = words(lang)
-    notes = [n for n in data["notes"] if include_hidden or not n["hidden"]]
+    # A note still waiting for approval was never shared: it is no part of the report.
+    notes = [n for n in data["notes"]
+             if (include_hidden or not n["hidden"]) and not n.get("pending")]
     votes = data["votes"]
     totals: dict[str, int] = votes["totals"]
     clusters = data["clusters"]
@@ -83,6 +85,7 @@ def report_context(data: dict[str, Any], lang: str, include_hidden: bool) -> dic
         "include_hidden": include_hidden,
         "hidden_count": sum(1 for n in data["notes"] if n["hidden"]),
         "sign_ups": _by_item(data.get("sign_up_list", [])),
+        "pending_count": sum(1 for n in data["notes"] if n.get("pending") and not n["hidden"]),
         "bar_max": BAR_MAX,
     }
 

@@ -67,7 +67,7 @@ def apply_event(room: Room, ev: Event) -> None:
     """Apply one stored event to a full room (the facilitator's view of everything)."""
     d = ev.data
     kind = ev.kind
-    if kind in ("note_added", "note_edited", "note_moderated"):
+    if kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
         room["notes"][d["note"]["id"]] = dict(d["note"])
         remove_items(room, d.get("removed_items", []))  # a hidden note's dots went back
     elif kind == "note_deleted":
@@ -198,7 +198,7 @@ def _signed_up(room: Room, d: dict[str, Any], seq: int) -> None:
 def subject_of(ev: Event) -> str | None:
     """The participant an event is about (author, voter, profile), if any."""
     d = ev.data
-    if ev.kind in ("note_added", "note_edited", "note_moderated"):
+    if ev.kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
         author: str | None = d["note"].get("author_id")
         return author
     if ev.kind == "votes_changed":
@@ -214,5 +214,7 @@ def subject_of(ev: Event) -> str | None:
         signer: str = d["participant_id"]
         return signer
     if ev.kind == "note_deleted":
-        return ev.actor or None
+        # A note that waited for approval: its author (also when the facilitator deleted it).
+        waited: str | None = d.get("author_id")
+        return waited or ev.actor or None
     return None

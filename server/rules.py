@@ -33,7 +33,14 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     # A locked room also refuses notes and dots from participants who have posted
     # neither yet (accounts made in advance to flood it later): docs/protocol.md.
     "lock_silent": False,
+    # Facilitation (docs/protocol.md): participants' new notes wait for the facilitator's
+    # approval before anyone else sees them; the wall shows only counts while collecting.
+    "approval_required": False,
+    "wall_during_collect": "live",
 }
+
+# The values of wall_during_collect: notes as they come, or only how many per question.
+WALL_MODES: Final = ("live", "count")
 
 MAX_TITLE = 120
 MAX_PROMPT = 200
@@ -84,6 +91,8 @@ OPS: Final[dict[str, frozenset[str]]] = {
     # Version 1.1, facilitation: merging themes, and "ik doe mee" on an item.
     "merge_clusters": frozenset({"facilitator"}),
     "sign_up": frozenset({"participant"}),
+    "add_paper_note": frozenset({"facilitator"}),
+    "approve_notes": frozenset({"facilitator"}),
 }
 
 # The reactions a participant may put on a note (one of each per note), in their order

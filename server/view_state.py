@@ -20,6 +20,8 @@ from server.view_signups import my_sign_ups, sign_up_counts, sign_up_list
 
 # Settings that change which notes or authors a viewer sees.
 VISIBILITY_SETTINGS = frozenset({"anonymous", "private_writing", "show_provenance"})
+# Settings that change what the wall sees (it gets its notes, or counts, afresh).
+WALL_SETTINGS = frozenset({"wall_during_collect"})
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,30 @@ PROJECTOR = Viewer("projector")
 PARTICIPANTS = Viewer("participant")
 
 
+def quiet_wall(room: Room, viewer: Viewer) -> bool:
+    """Setting wall_during_collect "count": while collecting, the wall gets no note, only
+    how many each prompt has (`note_counts`), so that nobody anchors on the first ideas."""
+    workshop = room["workshop"]
+    return (viewer.role == "projector" and workshop["phase"] == "collect"
+            and workshop["settings"].get("wall_during_collect") == "count")
+
+
+def note_counts(room: Room) -> dict[str, int]:
+    """Per prompt, the notes everyone may see (not hidden, not waiting for approval)."""
+    counts = {p["id"]: 0 for p in room["prompts"]}
+    for n in room["notes"].values():
+        if not n["hidden"] and not n.get("pending") and n["prompt_id"] in counts:
+            counts[n["prompt_id"]] += 1
+    return counts
+
+
 def note_visible(room: Room, note: dict[str, Any], viewer: Viewer) -> bool:
     if viewer.role == "facilitator" or viewer.owns(note):
         return True
-    if note["hidden"]:
+    # A note waiting for approval is its author's and the facilitator's only.
+    if note["hidden"] or note.get("pending"):
+        return False
+    if quiet_wall(room, viewer):
         return False
     workshop = room["workshop"]
     return not (
@@ -60,6 +82,8 @@ def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any
         "hidden": bool(note["hidden"]),
         "created_at": note["created_at"],
         "author": None,
+        "source": note.get("source") or "phone",
+        "pending": bool(note.get("pending")),
     }
     p = room["participants"].get(author_id) if author_id else None
     if p is not None and (
@@ -75,6 +99,11 @@ def view_note(room: Room, note: dict[str, Any], viewer: Viewer) -> dict[str, Any
     if settings.get("show_provenance") and p is not None:
         # The author's group as a label, guarded like every per-group figure.
         out["perspective"] = shown_perspective(room, p)
+    elif out["source"] == "paper" and (settings.get("show_provenance")
+                                       or viewer.role == "facilitator"):
+        # A paper card's group as the facilitator typed it: no person behind it to single
+        # out. The facilitator always sees it (it typed it, and may correct it).
+        out["perspective"] = note.get("perspective")
     out["reactions"] = dict(note.get("reactions") or {})
     if viewer.pid is not None:
         out["my_reactions"] = my_reactions(note, viewer.pid)
@@ -111,7 +140,8 @@ def public_items(room: Room) -> set[str]:
     back when it was hidden; this also keeps out dots stored before that rule)."""
     items = set(room["clusters"])
     items.update(
-        nid for nid, n in room["notes"].items() if not n["hidden"] and not n.get("cluster_id")
+        nid for nid, n in room["notes"].items()
+        if not n["hidden"] and not n.get("cluster_id") and not n.get("pending")
     )
     return items
 
@@ -167,6 +197,8 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
         "votes": votes,
         "participants": view_participants(room),
     }
+    if quiet_wall(room, viewer):
+        state["note_counts"] = note_counts(room)
     if viewer.role == "facilitator":
         state["participants"]["list"] = participant_list(room)
         state["participants"]["recent_joins"] = recent_joins(room)

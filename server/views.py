@@ -32,10 +32,13 @@ from server.view_state import (
     PARTICIPANTS,
     PROJECTOR,
     VISIBILITY_SETTINGS,
+    WALL_SETTINGS,
     Viewer,
     my_reactions,
+    note_counts,
     note_visible,
     public_items,
+    quiet_wall,
     view_note,
     view_state,
     view_timer,
@@ -47,9 +50,9 @@ from server.view_state import (
 
 __all__ = [
     "FACILITATOR", "JOINS_WINDOW_MS", "PARTICIPANTS", "PARTICIPANT_COUNT", "PROJECTOR",
-    "VISIBILITY_SETTINGS", "VOTES_SUMMARY", "Viewer", "done_count", "group_crossed",
-    "my_reactions", "note_visible",
-    "participant_list", "public_items", "recent_joins", "shown_perspective", "view_event",
+    "VISIBILITY_SETTINGS", "VOTES_SUMMARY", "WALL_SETTINGS", "Viewer", "done_count",
+    "group_crossed", "my_reactions", "note_counts", "note_visible", "participant_list",
+    "public_items", "quiet_wall", "recent_joins", "shown_perspective", "view_event",
     "view_note", "view_participants", "view_state", "view_timer", "view_votes",
     "view_workshop", "visible_notes", "votes_visible",
 ]
@@ -89,7 +92,7 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
     d = ev.data
     kind = ev.kind
     staff = viewer.role == "facilitator"
-    if kind in ("note_added", "note_edited", "note_moderated"):
+    if kind in ("note_added", "note_edited", "note_moderated", "note_approved"):
         note = room["notes"].get(d["note"]["id"])
         if note is None:
             return None
@@ -97,8 +100,17 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         if note_visible(room, note, viewer):
             out = {"note_id": note["id"], "hidden": bool(note["hidden"]),
                    "note": view_note(room, note, viewer)}
-        elif kind == "note_moderated":
+        elif kind == "note_moderated" and not note.get("pending"):
+            # (A waiting note: nobody else ever had it, so nobody else hears of it.)
             out = {"note_id": note["id"], "hidden": True}
+        elif kind == "note_edited" and d.get("requeued"):
+            # An approved note changed by its author waits again (approval_required):
+            # whoever had it drops it until it is approved anew.
+            out = {"note_id": note["id"], "hidden": False, "pending": True}
+        if quiet_wall(room, viewer):
+            # The quiet wall while collecting: how many, never what (no text, no author,
+            # not even the id of a note that waits for approval).
+            return {"note_counts": note_counts(room)}
         if out is not None and kind == "note_moderated":
             # A hidden note is no item: hiding one gives its dots back (removed_items),
             # and the results change for everyone.
@@ -107,7 +119,13 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
                 out["votes"] = view_votes(room, viewer, cache)
         return out
     if kind == "note_deleted":
-        return _refunded(room, d, viewer, cache, {"note_id": d["note_id"]})
+        if d.get("pending") and not staff and (viewer.pid is None
+                                               or viewer.pid != d.get("author_id")):
+            return None  # it waited: only its author and the facilitator ever had it
+        out = _refunded(room, d, viewer, cache, {"note_id": d["note_id"]})
+        if quiet_wall(room, viewer):
+            out["note_counts"] = note_counts(room)
+        return out
     if kind == "cluster_changed":
         return _refunded(room, d, viewer, cache, {
             "cluster": d.get("cluster"), "assign": _filter_assign(room, d["assign"], viewer)})
@@ -141,6 +159,11 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
             if reveal:
                 # Every note this viewer may now see, except its own (which it has).
                 out["notes"] = visible_notes(room, viewer, others_only=True)
+            if viewer.role == "projector" and _wall_turns(room, kind, d):
+                # The quiet wall's notes come with the phase (or setting) that shows
+                # them, and go with the one that hides them: counts instead.
+                out["notes"] = visible_notes(room, viewer)
+                out["note_counts"] = note_counts(room) if quiet_wall(room, viewer) else None
         else:
             out["votes"] = view_votes(room, viewer, cache)
         return out
@@ -228,6 +251,13 @@ def _merged(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]
     return out
 
 
+def _wall_turns(room: Room, kind: str, d: dict[str, Any]) -> bool:
+    """Whether this phase or settings change may turn the quiet wall on or off."""
+    if kind == "phase_changed":
+        return bool(room["workshop"]["settings"].get("wall_during_collect") == "count")
+    return bool(WALL_SETTINGS & set(d.get("changed", [])))
+
+
 def _removed(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any]) -> Any:
     """A participant removed with its notes and dots. Others get the ids of the notes
     they could see, and the fresh `votes` (totals lost its dots)."""
@@ -246,6 +276,8 @@ def _removed(room: Room, d: dict[str, Any], viewer: Viewer, cache: dict[str, Any
     notes = room["notes"]
     out["reactions"] = {nid: dict(counts) for nid, counts in d.get("reactions", {}).items()
                         if nid in notes and note_visible(room, notes[nid], viewer)}
+    if quiet_wall(room, viewer):
+        out["note_counts"] = note_counts(room)
     old = d.get("perspective")
     crossed = isinstance(old, str) and results.group_sizes(room["participants"]).get(
         old, 0) == results.MIN_GROUP - 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from server.errors import DomainError
 from server.language import LANGUAGES
-from server.rules import DEFAULT_SETTINGS, MAX_PERSPECTIVE, MAX_PERSPECTIVES
+from server.rules import DEFAULT_SETTINGS, MAX_PERSPECTIVE, MAX_PERSPECTIVES, WALL_MODES
 from server.text import clean_text
 
 
@@ -42,6 +42,10 @@ def clean_settings(raw: object, current: dict[str, Any] | None = None) -> dict[s
             out[key] = clean_int(value, key, 10, 1000, "bad_setting")
         elif key == "language":
             if value not in LANGUAGES:
+                raise DomainError("bad_setting", field=key)
+            out[key] = value
+        elif key == "wall_during_collect":
+            if value not in WALL_MODES:
                 raise DomainError("bad_setting", field=key)
             out[key] = value
         elif key == "perspectives":

@@ -172,6 +172,11 @@ if op == 'add_prompt' or op == 'edit_prompt' then
 end
 
 -- sign_up is taken after the session too (docs/decisions.md): from the receipt page.
+-- Facilitation ops of version 1.1 work in every phase but closed: there, it is the wrong one.
+if phase == 'closed' and (op == 'add_paper_note' or op == 'approve_notes') then
+  return fail('wrong_phase', {phase = 'collect, cluster, vote, results'})
+end
+
 if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings'
     and op ~= 'sign_up' then
   return fail('closed')
@@ -345,12 +350,60 @@ if op == 'add_note' then
     return fail('too_many_notes', {max = notes_per_participant})
   end
   local note = {id = fresh_id, prompt_id = args.prompt_id, text = args.text, cluster_id = NULL,
-    hidden = false, created_at = now, author_id = actor}
+    hidden = false, created_at = now, author_id = actor, source = 'phone'}
+  -- Setting approval_required: nobody but its author and the facilitator sees it until
+  -- approve_notes (server/views.py); it is no item and takes no dots until then.
+  if settings.approval_required == true then note.pending = true end
   put_json(K_NOTES, fresh_id, note)
   redis.call('HINCRBY', K_NOTECOUNT, actor, 1)
   emit('note_added', {note = note})
   posted()
   return ok({note_id = fresh_id})
+end
+
+-- A note from a paper card, typed in by the facilitator: no author, the writer's group
+-- if the workshop has groups, never pending. The same bounds as a phone's note (length
+-- and emptiness are checked by server/args.py, the workshop's cap here).
+if op == 'add_paper_note' then
+  local prompts = cjson.decode(meta_list[3])
+  local found = false
+  for _, pr in ipairs(prompts) do if pr.id == args.prompt_id then found = true end end
+  if not found then return fail('no_prompt') end
+  if redis.call('HLEN', K_NOTES) >= notes_per_workshop then
+    return fail('notes_full', {max = notes_per_workshop})
+  end
+  local note = {id = fresh_id, prompt_id = args.prompt_id, text = args.text, cluster_id = NULL,
+    hidden = false, created_at = now, author_id = NULL, source = 'paper',
+    perspective = args.perspective}
+  put_json(K_NOTES, fresh_id, note)
+  emit('note_added', {note = note})
+  return ok({note_id = fresh_id})
+end
+
+-- Let waiting notes through to everyone, one note_approved each, in the order asked.
+-- A note that is gone, hidden or not waiting is left alone and named in the answer;
+-- when none was waiting, nothing changes and the answer is a refusal that says so.
+if op == 'approve_notes' then
+  local approved, skipped = {}, {}
+  for _, nid in ipairs(args.note_ids) do
+    local note = get_note(nid)
+    local reason = nil
+    if not note then reason = 'no_note'
+    elseif note.hidden then reason = 'hidden'
+    elseif note.pending ~= true then reason = 'not_pending' end
+    if reason then
+      table.insert(skipped, {note_id = nid, reason = reason})
+    else
+      note.pending = nil
+      put_json(K_NOTES, nid, note)
+      emit('note_approved', {note_id = nid, note = note})
+      table.insert(approved, nid)
+    end
+  end
+  if #approved == 0 then return fail('not_pending') end
+  local result = {approved = approved}
+  if #skipped > 0 then result.skipped = skipped end  -- (an empty table would be an object)
+  return ok(result)
 end
 
 -- Hide or show a note (moderate_note, hide_participant_notes). A hidden note is no item:
@@ -376,8 +429,16 @@ if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
   if op == 'edit_note' then
     note.text = args.text
     note.edited_at = now
+    -- With approval required, a participant's changed text waits for approval again:
+    -- else an approved note could be changed into anything behind the facilitator's back.
+    -- `requeued`: it was out, so whoever had it drops it (server/views.py).
+    local requeued = nil
+    if role == 'participant' and settings.approval_required == true then
+      if note.pending ~= true then requeued = true end
+      note.pending = true
+    end
     put_json(K_NOTES, note.id, note)
-    emit('note_edited', {note = note})
+    emit('note_edited', {note = note, requeued = requeued})
   elseif op == 'moderate_note' then
     set_hidden(note, args.hidden)
   else
@@ -388,7 +449,12 @@ if op == 'edit_note' or op == 'delete_note' or op == 'moderate_note' then
       end
     end
     local removed = refund({note.id})
-    emit('note_deleted', {note_id = note.id, cluster_id = note.cluster_id, removed_items = removed})
+    -- `pending` and its author (only when it waited): nobody else ever had it, so nobody
+    -- else hears of it (server/views.py).
+    local waited = nil
+    if note.pending == true then waited = note.author_id end
+    emit('note_deleted', {note_id = note.id, cluster_id = note.cluster_id, removed_items = removed,
+      pending = note.pending, author_id = waited})
   end
   return ok({})
 end
@@ -572,7 +638,9 @@ if op == 'vote' then
     valid = true
   else
     local note = get_note(item)
-    if note and isnull(note.cluster_id) and not note.hidden then valid = true end
+    if note and isnull(note.cluster_id) and not note.hidden and note.pending ~= true then
+      valid = true
+    end
   end
   if not valid then return fail('no_item') end
   local raw = redis.call('HGET', K_BALLOTS, actor)
@@ -695,7 +763,8 @@ if op == 'remove_participant' then
     local note = cjson.decode(all[i + 1])
     if note.author_id == pid then
       table.insert(note_ids, note.id)
-      if note.hidden then table.insert(hidden_ids, note.id) end
+      -- (A waiting note counts as hidden here: nobody else ever had it.)
+      if note.hidden or note.pending == true then table.insert(hidden_ids, note.id) end
       redis.call('HDEL', K_NOTES, note.id)
     elseif note.reacted then
       local prefix, took = pid .. '|', false

@@ -100,6 +100,8 @@ export function updateNote(board, li, note) {
   box.checked = board.selected.has(note.id);
   li.classList.toggle("selected", box.checked);
   li.classList.toggle("is-hidden", !!note.hidden);
+  li.classList.toggle("paper", note.source === "paper");
+  li.classList.toggle("waiting", !!note.pending);
   const parts = [];
   if (note.author?.name) parts.push(note.author.name);
   // The author's group only where the wall shows it too (show_provenance): the control
@@ -108,6 +110,12 @@ export function updateNote(board, li, note) {
   if (board.state.workshop.settings.show_provenance && group) {
     parts.push(group === "other" ? t("results.group_other") : group);
   }
+  if (note.source === "paper") {
+    // A paper card: its mark, and the group typed with it (no person behind it).
+    parts.push(t("control.paper_badge"));
+    if (note.perspective && !board.state.workshop.settings.show_provenance) parts.push(note.perspective);
+  }
+  if (note.pending) parts.push(t("control.pending_badge"));
   if (board.state.prompts.length > 1 && note.cluster_id) {
     const index = board.state.prompts.findIndex((p) => p.id === note.prompt_id);
     if (index >= 0) parts.push(t("control.question_n", { n: index + 1 }));

@@ -10,6 +10,8 @@ import { Board } from "./board.js";
 import { peoplePanel } from "./people.js";
 import { drawDoneProgress } from "./reactions.js";
 import { promptsPanel } from "./prompts.js";
+import { approvalQueue } from "./approvals.js";
+import { paperNotes } from "./papernotes.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -26,6 +28,8 @@ let reopening = false;
 const render = onFrame(() => draw());
 const people = peoplePanel(conn, render);
 const prompts = promptsPanel(conn);
+const approvals = approvalQueue(conn);
+const paper = paperNotes(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -42,6 +46,8 @@ function draw() {
   people.draw(state);
   prompts.draw(state);
   board.draw(state);
+  approvals.draw(conn.state);
+  paper.draw(conn.state);
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
@@ -173,7 +179,8 @@ function drawSignUps(state) {
 
 // ------------------------------------------------------------------ settings
 const form = /** @type {HTMLFormElement} */ ($("settings-form"));
-const BOOLS = ["anonymous", "show_live_votes", "private_writing", "show_provenance", "show_groups_on_wall"];
+const BOOLS = ["anonymous", "show_live_votes", "private_writing", "show_provenance", "show_groups_on_wall",
+  "approval_required"];
 const NUMBERS = ["votes_per_participant", "max_votes_per_item", "max_note_length"];
 
 function drawSettings(settings) {
@@ -182,6 +189,7 @@ function drawSettings(settings) {
   for (const name of NUMBERS) form.elements[name].value = String(settings[name]);
   form.elements.perspectives.value = (settings.perspectives || []).join(", ");
   form.elements.language.value = settings.language || "nl";
+  form.elements.wall_quiet.checked = settings.wall_during_collect === "count";
 }
 
 form.addEventListener("input", () => { settingsDirty = true; });
@@ -210,6 +218,8 @@ form.addEventListener("submit", (event) => {
   field.removeAttribute("aria-invalid");
   if (JSON.stringify(perspectives) !== JSON.stringify(current.perspectives || [])) changed.perspectives = perspectives;
   if (form.elements.language.value !== current.language) changed.language = form.elements.language.value;
+  const wall = form.elements.wall_quiet.checked ? "count" : "live";
+  if (wall !== (current.wall_during_collect || "live")) changed.wall_during_collect = wall;
   settingsDirty = false;
   if (!Object.keys(changed).length) {
     $("settings-status").textContent = t("settings.unchanged");

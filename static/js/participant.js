@@ -122,7 +122,7 @@ function drawMine(state, phase) {
   const list = $("my-notes");
   const canEdit = phase === "collect";
   const canDelete = phase !== "closed";
-  syncList(list, notes, (n) => `${n.id}|${canEdit}|${canDelete}|${editing.has(n.id)}|${confirmDelete === n.id}|${!!n.pending}`,
+  syncList(list, notes, (n) => `${n.id}|${canEdit}|${canDelete}|${editing.has(n.id)}|${confirmDelete === n.id}|${!!n.pending}|${!!n.waiting}`,
     (n) => myNoteItem(state, n, canEdit, canDelete), (node, n) => updateMyNote(node, state, n));
 }
 
@@ -174,8 +174,11 @@ function updateMyNote(node, state, note) {
   if (text) setText(text, note.text);
   const status = node.querySelector(".note-status");
   if (status) {
-    const words = note.pending ? t(conn.status === "online" ? "phone.sending" : "phone.pending") : note.hidden ? t("phone.hidden_by_host") : "";
+    const words = note.pending ? t(conn.status === "online" ? "phone.sending" : "phone.pending")
+      : note.hidden ? t("phone.hidden_by_host") : note.waiting ? t("phone.waiting_approval")
+      : state.workshop.settings.approval_required ? t("phone.approved") : "";
     setText(status, words);
+    node.classList.toggle("waiting", !!note.waiting);
     node.classList.toggle("pending", !!note.pending);
     node.classList.toggle("is-hidden", !!note.hidden);
   }

@@ -31,6 +31,7 @@ function draw() {
   drawDoneProgress(state);
   $("wall-join").hidden = phase !== "collect";
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== phase;
+  $("quiet-hint").hidden = !(phase === "collect" && state.note_counts);
   if (phase === "collect") drawCollect(state);
   else if (phase === "cluster") drawCluster(state);
   else if (phase === "vote") drawVote(state);
@@ -100,14 +101,24 @@ function followEnd(list) {
 function drawCollect(state) {
   const view = $("view-collect");
   const byPrompt = notesByPrompt(state);
+  // The quiet wall (wall_during_collect "count"): how many per question, no text yet.
+  const counts = state.note_counts || null;
   view.dataset.columns = String(Math.min(state.prompts.length, 3));
+  view.classList.toggle("quiet", !!counts);
   syncList(view, state.prompts, (p) => p.id,
     (p) => el("section", { class: "prompt-column", "aria-label": p.text },
       el("h3", { class: "prompt-text", text: p.text }),
+      el("p", { class: "prompt-count", hidden: true }),
       el("ul", { class: "wall-notes" })),
     (node, p) => {
       setText(node.querySelector(".prompt-text"), p.text);
       node.setAttribute("aria-label", p.text); // a reworded question (prompts_changed)
+      const count = node.querySelector(".prompt-count");
+      count.hidden = !counts;
+      if (counts) {
+        const n = counts[p.id] ?? 0;
+        setText(count, t("wall.note_count", { count: n, n: num(n) }));
+      }
       const notes = byPrompt.get(p.id) || [];
       const list = node.querySelector(".wall-notes");
       list.dataset.density = density(notes.length, state.prompts.length);

@@ -24,6 +24,7 @@ export const OP = Object.freeze({
   SET_DONE: "set_done", REACT: "react",
   ADD_PROMPT: "add_prompt", EDIT_PROMPT: "edit_prompt",
   MERGE_CLUSTERS: "merge_clusters", SIGN_UP: "sign_up",
+  ADD_PAPER_NOTE: "add_paper_note", APPROVE_NOTES: "approve_notes",
 });
 
 /** Event kinds. */
@@ -37,6 +38,7 @@ export const EVENT = Object.freeze({
   PARTICIPANT_DONE: "participant_done", NOTE_REACTED: "note_reacted",
   PROMPTS_CHANGED: "prompts_changed",
   CLUSTERS_MERGED: "clusters_merged", SIGNUPS_CHANGED: "signups_changed",
+  NOTE_APPROVED: "note_approved",
 });
 
 /** The reactions on a note, in their order (server/rules.py REACTIONS). */

@@ -91,10 +91,18 @@ function replaceOthersNotes(s, notes) {
 }
 
 function applyOne(s, kind, d) {
+  if ("note_counts" in d) {
+    // The quiet wall (wall_during_collect "count"): counts per prompt, or null when the
+    // wall shows notes again.
+    if (d.note_counts === null) delete s.note_counts;
+    else s.note_counts = d.note_counts;
+  }
   switch (kind) {
     case "note_added":
     case "note_edited":
+    case "note_approved":
       if (d.note) upsertNote(s, d.note);
+      else if (d.note_id) removeNote(s, d.note_id); // waiting for approval again
       break;
     case "note_moderated":
       if (d.note) upsertNote(s, d.note);
@@ -283,13 +291,14 @@ export function notesByPrompt(state, { withHidden = false } = {}) {
 export function voteItems(state, untitled) {
   const items = [];
   clusters(state).forEach((c, index) => {
-    const notes = notesIn(state, c.id);
+    const notes = notesIn(state, c.id).filter((n) => !n.pending);
     const hasDots = (state.votes?.totals?.[c.id] || 0) + (state.votes?.mine?.[c.id] || 0) > 0;
     if (notes.length || hasDots) {
       items.push({ id: c.id, kind: "cluster", title: c.title || untitled(index + 1), notes });
     }
   });
   for (const note of notesIn(state, null)) {
+    if (note.pending) continue; // waiting for approval: no item yet
     items.push({ id: note.id, kind: "note", title: note.text, notes: [note] });
   }
   return items;
@@ -322,7 +331,9 @@ export function dotsLeft(state) {
  */
 export function myNotes(state, outbox, posted = new Map()) {
   const mine = state ? state.notes.filter((n) => isMine(state, n)) : [];
-  const byId = new Map(mine.map((n) => [n.id, { ...n, pending: false }]));
+  // `pending` here: not yet sent or confirmed. A note the server holds for the
+  // facilitator's approval (its own `pending`) is `waiting`.
+  const byId = new Map(mine.map((n) => [n.id, { ...n, pending: false, waiting: !!n.pending }]));
   const pendingNew = [];
   for (const entry of outbox) {
     if (entry.op === "add_note") {

@@ -177,6 +177,19 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await fac.ok("timer", {"action": "start", "seconds": 300})
     await fac.ok("timer", {"action": "pause"})
     await fac.ok("timer", {"action": "resume"})
+    # Issue 15: a paper note, notes that wait for approval (one approved, edited back into
+    # the queue and approved again, one that waits to the end), and the quiet wall.
+    await fac.ok("add_paper_note", {"prompt_id": q1, "text": "Van een kaartje",
+                                    "perspective": "Bewoner"})
+    await fac.ok("update_settings", {"approval_required": True})
+    waits = await note(a, q2, "Wacht op goedkeuring")
+    await note(b, q1, "Blijft wachten")
+    await fac.ok("approve_notes", {"note_ids": [waits]})
+    await a.ok("edit_note", {"note_id": waits, "text": "Weer in de wachtrij"})
+    await fac.ok("approve_notes", {"note_ids": [waits]})
+    await fac.ok("update_settings", {"wall_during_collect": "count"})
+    await note(p4, q1, "Stil geteld")
+    await fac.ok("update_settings", {"approval_required": False})
     await fac.ok("moderate_note", {"note_id": troll, "hidden": True})
     await fac.ok("moderate_note", {"note_id": troll, "hidden": False})
     await fac.ok("moderate_note", {"note_id": troll, "hidden": True})

@@ -120,6 +120,7 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "set_done": ("done",), "react": ("note_id", "emoji", "on"),
     "merge_clusters": ("cluster_id", "into_id"),
     "sign_up": ("item_id", "on", "contact", "consent"),
+    "add_paper_note": ("prompt_id", "text", "perspective"), "approve_notes": ("note_ids",),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(

@@ -162,3 +162,21 @@ async def test_notes_are_capped_per_participant_and_per_workshop(
                                "be added."}
     assert len(await store.redis.hkeys(keys.workshop_key(w["id"], "notes"))) == PER_WORKSHOP
     await close_all(fac, anna, bram)
+
+
+async def test_paper_notes_count_under_the_workshops_cap(bounded: ServerProcess) -> None:
+    """Paper notes obey the workshop's cap like phone notes (they have no author, so no
+    participant's cap): the note that would pass it is refused, nothing is stored."""
+    w = await create_workshop(bounded.url)
+    fac, anna = Client(bounded, name="fac"), Client(bounded)
+    await fac.staff("facilitator", w["id"], w["facilitator_key"])
+    await anna.join(w["code"])
+    card = {"prompt_id": "q1", "text": "Van een kaartje", "perspective": None}
+    for _ in range(PER_WORKSHOP - 1):
+        await fac.ok("add_paper_note", card)
+    await anna.ok("add_note", {"prompt_id": "q1", "text": "Van de telefoon"})
+    full = await fac.refused("add_paper_note", card)
+    assert full["code"] == "notes_full"
+    assert (await anna.refused("add_note", {"prompt_id": "q1", "text": "nog een"}))["code"] \
+        == "notes_full"
+    await close_all(fac, anna)

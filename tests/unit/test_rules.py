@@ -45,6 +45,8 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "edit_prompt": {"facilitator"},
     "merge_clusters": {"facilitator"},
     "sign_up": {"participant"},
+    "add_paper_note": {"facilitator"},
+    "approve_notes": {"facilitator"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -80,6 +82,9 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                        {"cluster_id": "c1", "into_id": "c2"}),
     "sign_up": ({"item_id": "c1", "on": True, "contact": " a@b.nl ", "consent": True},
                 {"item_id": "c1", "on": True, "contact": "a@b.nl"}),
+    "add_paper_note": ({"prompt_id": "q1", "text": " Van papier ", "perspective": "Bewoner"},
+                       {"prompt_id": "q1", "text": "Van papier", "perspective": "Bewoner"}),
+    "approve_notes": ({"note_ids": ["n1", "n2", "n1"]}, {"note_ids": ["n1", "n2"]}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -111,6 +116,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("add_prompt", "text", 7),
     ("edit_prompt", "prompt_id", 7),
     ("edit_prompt", "text", None),
+    ("add_paper_note", "prompt_id", 7),
+    ("add_paper_note", "text", 7),
+    ("approve_notes", "note_ids", "n1"),
 ]
 
 
