@@ -32,6 +32,7 @@ from server.page_access import (
     staff_key_given,
 )
 from server.rendering import base_url, join_url, remember_language, render
+from server.rules import DEFAULT_SETTINGS, PHASES
 
 __all__ = ["STAFF_COOKIES", "error_page", "page_routes", "render"]
 
@@ -79,11 +80,22 @@ async def participant(request: Request) -> Response:
         "prompts": json_field(meta, "prompts", []),
         "phase": meta.get("phase", "collect"),
         "perspectives": settings.get("perspectives") or [],
+        # The profile's hint is drawn in the page (no jump while it loads).
+        "anonymous": bool(settings.get("anonymous", DEFAULT_SETTINGS["anonymous"])),
     }
     if secret:
         config["join_secret"] = secret  # sent in the hello: in past the limits on codes
-    return render(request, "participant.html", lang, config=config,
+    return render(request, "participant.html", lang, config=config, timer=_timer_shown(meta),
                   workshop_title=meta.get("title", ""), private=bool(secret))
+
+
+def _timer_shown(meta: dict[str, str]) -> str:
+    """How the page draws the countdown before its module runs, as the module will:
+    "running", "paused" or "" (hidden); so the page does not jump when it starts."""
+    timer = json_field(meta, "timer", {})
+    if timer.get("running"):
+        return "running"
+    return "paused" if timer.get("remaining_ms") is not None else ""
 
 
 async def _staff_page(request: Request, role: str) -> Response:
@@ -130,6 +142,8 @@ async def _staff_page(request: Request, role: str) -> Response:
         "join_url": join_url(request, code, meta.get("jkey")),
         "join_host": base_url(request).split("://", 1)[-1],
         "qr_url": f"{api}/qr.svg",
+        # The stepper and the sections of this phase are drawn in the page (no jumps).
+        "phase": meta.get("phase", "collect"),
     }
     if role == "facilitator":
         config["exports"] = {
@@ -140,7 +154,8 @@ async def _staff_page(request: Request, role: str) -> Response:
         config["projector_path"] = f"/p/{workshop_id}"
     template = "projector.html" if view else "facilitator.html"
     return render(request, template, lang, config=config, private=True,
-                  workshop_title=meta.get("title", ""), code=code)
+                  workshop_title=meta.get("title", ""), code=code, phases=PHASES,
+                  timer=_timer_shown(meta))
 
 
 async def facilitator(request: Request) -> Response:

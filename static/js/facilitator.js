@@ -8,6 +8,7 @@ import { groupLabel, groupsOf, hasCommonGround, legend, redraw, resultList, resu
 import { bindAdmin } from "./admin.js";
 import { Board } from "./board.js";
 import { peoplePanel } from "./people.js";
+import { newestList } from "./newest.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -21,6 +22,7 @@ let settingsDirty = false;
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
 const people = peoplePanel(conn, render);
+const drawNewest = newestList(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -35,6 +37,7 @@ function draw() {
   drawTimerButtons(ws.timer);
   people.draw(state);
   board.draw(state);
+  drawNewest(state);
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
@@ -175,6 +178,12 @@ $("timer-form").addEventListener("submit", (event) => {
 $("timer-pause").addEventListener("click", () => conn.send(OP.TIMER, { action: "pause" }));
 $("timer-resume").addEventListener("click", () => conn.send(OP.TIMER, { action: "resume" }));
 $("timer-reset").addEventListener("click", () => conn.send(OP.TIMER, { action: "reset" }));
+// On a narrow screen the control screen is a remote (compact mode, in the CSS); this
+// button shows everything after all, and back.
+$("compact-toggle").addEventListener("click", (e) => {
+  const all = document.body.classList.toggle("show-all");
+  /** @type {HTMLElement} */ (e.currentTarget).setAttribute("aria-pressed", String(all));
+});
 $("lock").addEventListener("change", (e) => {
   conn.send(OP.SET_LOCK, { locked: /** @type {HTMLInputElement} */ (e.currentTarget).checked });
 });
