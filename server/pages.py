@@ -34,6 +34,7 @@ from server.page_access import (
     staff_key_given,
 )
 from server.rendering import base_url, join_url, remember_language, render
+from server.rules import DEFAULT_SETTINGS, PHASES
 
 __all__ = ["STAFF_COOKIES", "error_page", "page_routes", "render"]
 
@@ -81,10 +82,12 @@ async def participant(request: Request) -> Response:
         "prompts": json_field(meta, "prompts", []),
         "phase": meta.get("phase", "collect"),
         "perspectives": settings.get("perspectives") or [],
+        # The profile's hint is drawn in the page (no jump while it loads).
+        "anonymous": bool(settings.get("anonymous", DEFAULT_SETTINGS["anonymous"])),
     }
     if secret:
         config["join_secret"] = secret  # sent in the hello: in past the limits on codes
-    return render(request, "participant.html", lang, config=config,
+    return render(request, "participant.html", lang, config=config, timer=_timer_shown(meta),
                   workshop_title=meta.get("title", ""), private=bool(secret))
 
 
@@ -99,6 +102,15 @@ async def receipt(request: Request) -> Response:
         return error_page(request, 404, "error.not_found", lang=lang)
     return render(request, "receipt.html", lang, config={"page": "receipt", "code": code},
                   private=True)
+
+
+def _timer_shown(meta: dict[str, str]) -> str:
+    """How the page draws the countdown before its module runs, as the module will:
+    "running", "paused" or "" (hidden); so the page does not jump when it starts."""
+    timer = json_field(meta, "timer", {})
+    if timer.get("running"):
+        return "running"
+    return "paused" if timer.get("remaining_ms") is not None else ""
 
 
 async def _staff_page(request: Request, role: str) -> Response:
@@ -145,6 +157,8 @@ async def _staff_page(request: Request, role: str) -> Response:
         "join_url": join_url(request, code, meta.get("jkey")),
         "join_host": base_url(request).split("://", 1)[-1],
         "qr_url": f"{api}/qr.svg",
+        # The stepper and the sections of this phase are drawn in the page (no jumps).
+        "phase": meta.get("phase", "collect"),
     }
     if role == "facilitator":
         config["exports"] = {
@@ -156,7 +170,8 @@ async def _staff_page(request: Request, role: str) -> Response:
         config["lan"] = _lan_notice(request)
     template = "projector.html" if view else "facilitator.html"
     return render(request, template, lang, config=config, private=True,
-                  workshop_title=meta.get("title", ""), code=code)
+                  workshop_title=meta.get("title", ""), code=code, phases=PHASES,
+                  timer=_timer_shown(meta))
 
 
 def _lan_notice(request: Request) -> dict[str, object] | None:

@@ -4,6 +4,9 @@ screen's modules, its cache header, and the language cookie; and the absolute li
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +38,31 @@ def join_url(request: Request, code: str, join_secret: str | None = None) -> str
     return f"{base_url(request)}/join?{urlencode({'code': code})}"
 
 
+JS_DIR = Path(__file__).resolve().parent.parent / "static" / "js"
+_IMPORT = re.compile(
+    r'^(?:import|export)\b[^;]*?\bfrom\s+"(\./[\w.-]+\.js|\.\./vendor/[\w./-]+\.js)"', re.MULTILINE)
+
+
+@cache
+def module_preloads(entry: str) -> tuple[str, ...]:
+    """Every module the page's entry module imports, however deep, as /static paths: the
+    page names them all at once (modulepreload), so a phone on a slow network fetches
+    them side by side instead of one level of imports after the other."""
+    seen: list[str] = []
+    todo = [JS_DIR / f"{entry}.js"]
+    while todo:
+        path = todo.pop().resolve()
+        if not path.is_file():
+            continue
+        for name in _IMPORT.findall(path.read_text("utf-8")):
+            found = (path.parent / name).resolve()
+            url = "/" + found.relative_to(JS_DIR.parent.parent).as_posix()
+            if url not in seen:
+                seen.append(url)
+                todo.append(found)
+    return tuple(seen)
+
+
 def render(
     request: Request,
     template: str,
@@ -56,6 +84,7 @@ def render(
             "lang": lang,
             "nonce": getattr(request.state, "csp_nonce", ""),
             "config": page_config,
+            "preloads": module_preloads(template.removesuffix(".html")),
             **context,
         },
         status_code=status,

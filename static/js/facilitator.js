@@ -12,6 +12,7 @@ import { drawDoneProgress } from "./reactions.js";
 import { promptsPanel } from "./prompts.js";
 import { approvalQueue } from "./approvals.js";
 import { paperNotes } from "./papernotes.js";
+import { newestList } from "./newest.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -30,6 +31,7 @@ const people = peoplePanel(conn, render);
 const prompts = promptsPanel(conn);
 const approvals = approvalQueue(conn);
 const paper = paperNotes(conn);
+const drawNewest = newestList(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -48,6 +50,7 @@ function draw() {
   board.draw(state);
   approvals.draw(conn.state);
   paper.draw(conn.state);
+  drawNewest(state);
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
@@ -251,6 +254,12 @@ $("timer-form").addEventListener("submit", (event) => {
 $("timer-pause").addEventListener("click", () => conn.send(OP.TIMER, { action: "pause" }));
 $("timer-resume").addEventListener("click", () => conn.send(OP.TIMER, { action: "resume" }));
 $("timer-reset").addEventListener("click", () => conn.send(OP.TIMER, { action: "reset" }));
+// On a narrow screen the control screen is a remote (compact mode, in the CSS); this
+// button shows everything after all, and back.
+$("compact-toggle").addEventListener("click", (e) => {
+  const all = document.body.classList.toggle("show-all");
+  /** @type {HTMLElement} */ (e.currentTarget).setAttribute("aria-pressed", String(all));
+});
 $("lock").addEventListener("change", (e) => {
   conn.send(OP.SET_LOCK, { locked: /** @type {HTMLInputElement} */ (e.currentTarget).checked });
 });
