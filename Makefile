@@ -28,7 +28,13 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check server tests bench
 	$(VENV)/bin/mypy
 
-test: lint
+# Lighthouse for tests/e2e/test_lighthouse.py, at the version in its lock file (npm
+# comes with Node; .ci/run installs both from Debian where they are missing).
+tests/lighthouse/node_modules/.installed: tests/lighthouse/package-lock.json
+	npm ci --prefix tests/lighthouse --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint tests/lighthouse/node_modules/.installed
 	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # While changing pure rules, views or appliers: ruff, the unit tests (no server, no
