@@ -23,6 +23,7 @@ import orjson
 import pytest
 
 from server import keys
+from server.lan import lan_addresses
 from server.store import Store
 from tests.support import (
     CREATED,
@@ -301,6 +302,10 @@ async def test_no_client_address_in_store_exports_or_log(private: ServerProcess,
 
     redis_port = redis_url.rsplit(":", 1)[1].split("/", 1)[0]
     own = {f"127.0.0.1:{s.port}", f"127.0.0.1:{redis_port}", "127.0.0.1"}
+    # The server's own LAN addresses, printed at start for phones to reach it (with
+    # "HOST=0.0.0.0"), are no client's.
+    lan = lan_addresses()
+    own |= {"0.0.0.0", *lan, *(f"{a}:{s.port}" for a in lan)}
     auth = {"Authorization": f"Bearer {fkey}", **via}
     for path in (f"/api/workshops/{wid}/export.json", f"/api/workshops/{wid}/export.csv",
                  f"/api/workshops/{wid}/export.md", f"/f/{wid}/report",
