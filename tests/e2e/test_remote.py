@@ -1,6 +1,7 @@
 """The phone as a remote: the control screen at 375×667 with touch is in compact mode
 (phase forward and back, the timer, the lock, the people online, the newest notes with
-hide/show) and steers a whole workshop by taps; axe finds nothing on it."""
+hide/show, paper cards, the "klaar" count; the approval queue when it is on) and steers a
+whole workshop by taps; axe finds nothing on it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ def test_remote_steers_a_workshop_by_touch(
     row.locator(".newest-toggle").tap()
     expect(row).to_have_class("newest")
     expect(phone.my_note("Schreeuwerig briefje")).not_to_contain_text("verborgen")
+
+    # A card from paper, typed on the remote: it reaches the phone's view of others'
+    # notes in the cluster phase like any note; here it shows in the newest list.
+    expect(remote.locator("#paper-section")).to_be_visible()
+    remote.fill("#paper-text", "Van een kaartje")
+    remote.press("#paper-text", "Enter")
+    expect(newest.nth(0)).to_contain_text("Van een kaartje")
+    expect(remote.locator("#paper-text")).to_have_value("")
+    # "Ik ben klaar" on the phone: the remote counts it.
+    phone.page.get_by_role("button", name="Ik ben klaar").tap()
+    expect(remote.locator("#done-count")).to_have_text("1 van 1 klaar")
 
     # The timer: start, pause, resume, stop.
     remote.fill("#timer-minutes", "3")
