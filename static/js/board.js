@@ -1,7 +1,7 @@
 // The facilitator's board: every note, with hide / edit / delete, and clustering by drag
 // and drop (SortableJS, mouse and touch) or by keyboard (checkboxes and a "move to" menu).
 import Sortable from "../vendor/sortablejs/sortable.esm.js";
-import { $, el, replace, setText, syncList, announce } from "./dom.js";
+import { $, el, setOptions, setText, syncList, announce } from "./dom.js";
 import { t } from "./i18n.js";
 import { noteItem, updateNote } from "./boardnote.js";
 import { mergeRow, updateMergeRow } from "./merge.js";
@@ -241,13 +241,7 @@ export class Board {
       ...list.filter((c) => !c.pending).map((c) => [c.id, t("control.target_cluster", { name: c.title || untitled(list.indexOf(c) + 1) })]),
       ["loose", t("control.target_loose")],
     ];
-    const key = JSON.stringify(options);
-    if (select.dataset.key !== key) {
-      const value = select.value;
-      select.dataset.key = key;
-      replace(select, ...options.map(([value, label]) => el("option", { value, text: label })));
-      if (options.some(([v]) => v === value)) select.value = value;
-    }
+    setOptions(select, options);
     $("move-apply").disabled = count === 0;
     $("select-none").disabled = count === 0;
   }

@@ -65,6 +65,22 @@ export function replace(parent, ...children) {
 }
 
 /**
+ * Give a <select> these options ([value, label] pairs), redrawn only when they changed,
+ * keeping the chosen value where it is still among them (a redraw must not undo a
+ * choice the user is making).
+ * @param {HTMLSelectElement} select
+ * @param {Array<[string, string]>} options
+ */
+export function setOptions(select, options) {
+  const key = JSON.stringify(options);
+  if (select.dataset.key === key) return;
+  const value = select.value;
+  select.dataset.key = key;
+  replace(select, ...options.map(([v, label]) => el("option", { value: v, text: label })));
+  if (options.some(([v]) => v === value)) select.value = value;
+}
+
+/**
  * Set a node's text only when it differs (no needless change for screen readers, no
  * reflow); a missing node is skipped.
  * @param {Node|null|undefined} node

@@ -1,7 +1,7 @@
 // Merging themes on the control screen (cluster and vote phases): drag a theme by its
 // handle onto another theme, or choose "Samenvoegen met …" in its card and press the
 // button (keyboard, touch). Sends merge_clusters; in the vote phase the dots go along.
-import { el, replace, announce } from "./dom.js";
+import { el, announce, setOptions } from "./dom.js";
 import { t } from "./i18n.js";
 import { OP } from "./protocol.js";
 import { clusters as orderedClusters } from "./state.js";
@@ -70,13 +70,7 @@ export function updateMergeRow(board, card, cluster) {
   const others = orderedClusters(state).filter((c) => c.id !== cluster.id && !c.pending);
   const options = [["", t("control.merge_choose")], ...others.map((c) => [c.id, nameOf(state, c.id)])];
   const select = row.querySelector("select");
-  const key = JSON.stringify(options);
-  if (select.dataset.key !== key) {
-    const value = select.value;
-    select.dataset.key = key;
-    replace(select, ...options.map(([value, label]) => el("option", { value, text: label })));
-    if (options.some(([v]) => v === value)) select.value = value;
-  }
+  setOptions(select, options);
   select.setAttribute("aria-label", t("control.merge_aria", { name }));
   row.querySelector("button").setAttribute("aria-label", t("control.merge_button_aria", { name }));
   row.querySelector("button").disabled = others.length === 0;
