@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -122,8 +123,11 @@ class Control:
         return self
 
     def phase(self, name: str) -> None:
-        """Click a step of the stepper by its visible name ("Stemmen")."""
+        """Click a step of the stepper by its visible name ("Stemmen"); "Afgesloten" asks
+        first: say yes."""
         self.page.locator("#phase-steps .step", has_text=name).click()
+        if name in ("Afgesloten", "Closed"):
+            self.page.click("#close-yes")
         expect(self.page.locator("#phase-steps .step[aria-current=step]")).to_contain_text(name)
 
     def next_phase(self) -> None:
@@ -164,10 +168,7 @@ class Control:
     def drag(self, text: str, target: Locator) -> None:
         """Drag a note with the mouse, in small steps as a hand would (SortableJS)."""
         source = self.note(text).locator(".fnote-text")
-        source.scroll_into_view_if_needed()
-        a = source.bounding_box()
-        b = target.bounding_box()
-        assert a and b
+        a, b = self.both_in_view(source, target)
         mouse = self.page.mouse
         mouse.move(a["x"] + 12, a["y"] + a["height"] / 2)
         mouse.down()
@@ -176,6 +177,22 @@ class Control:
         time.sleep(0.15)   # the gesture: a hand rests over the target before it lets go
         mouse.move(b["x"] + b["width"] / 2 + 3, b["y"] + b["height"] / 2 + 3, steps=3)
         mouse.up()
+
+    def both_in_view(self, source: Locator, target: Locator) -> tuple[Any, Any]:
+        """Scroll so that the note and its drop target are both on screen (a hand drags
+        only between what it sees): the boxes of both, in viewport coordinates."""
+        source.scroll_into_view_if_needed()
+        a, b = source.bounding_box(), target.bounding_box()
+        assert a and b
+        height = (self.page.viewport_size or {"height": 1000})["height"]
+        top = min(a["y"], b["y"])
+        bottom = max(a["y"] + a["height"], b["y"] + b["height"])
+        if top < 0 or bottom > height:
+            # Centre the pair (it fits: a note and a drop zone are small).
+            self.page.evaluate("dy => window.scrollBy(0, dy)", (top + bottom - height) / 2)
+            a, b = source.bounding_box(), target.bounding_box()
+            assert a and b
+        return a, b
 
     def touch_drag(self, text: str, target: Locator) -> None:
         """Drag a note with a finger: press, hold a moment, move, lift (raw touch events)."""
