@@ -22,7 +22,8 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
         if page.evaluate("s => !!document.activeElement?.matches(s)", selector):
             return
         page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
+    focused = page.evaluate("() => document.activeElement?.outerHTML.slice(0, 200)")
+    raise AssertionError(f"Tab never reached {selector}; focus is on {focused}")
 
 
 def test_phone_by_keyboard_only(
@@ -49,6 +50,7 @@ def test_phone_by_keyboard_only(
     kb.press("Tab")
     kb.press("Enter")
     expect(phone.my_note("Een idee om weg te halen")).to_be_visible()
+    expect(phone.pending_notes()).to_have_count(0)
 
     # Edit one note, delete the other.
     tab_to(page, "#my-notes button[aria-label^='Briefje aanpassen: Meer licht']")
@@ -59,6 +61,9 @@ def test_phone_by_keyboard_only(
     tab_to(page, "#my-notes .edit-form button[type=submit]")
     kb.press("Enter")
     expect(phone.my_note("Meer licht op het plein")).to_be_visible()
+    # A note waiting for its ack has no buttons yet (it is in the outbox): under load the
+    # acks may come after the Tabs, so wait for them (no note pending) before tabbing.
+    expect(phone.pending_notes()).to_have_count(0)
     tab_to(page, "#my-notes button[aria-label^='Briefje verwijderen: Een idee']")
     kb.press("Enter")
     tab_to(page, "#my-notes .btn-danger")

@@ -79,12 +79,21 @@ def test_merge_by_drag_and_by_keyboard(
     expect(select.locator("option:checked")).to_have_text("Zitten")
     control.page.keyboard.press("Tab")
     expect(licht.locator("button.merge-apply")).to_be_focused()
+    # Every text the live region says from now on (a later announcement may replace it
+    # before the check below looks).
+    control.page.evaluate("""() => {
+      window.__said = [];
+      const region = document.getElementById("announcer");
+      new MutationObserver(() => window.__said.push(region.textContent))
+        .observe(region, {childList: true, characterData: true, subtree: true});
+    }""")
     control.page.keyboard.press("Enter")
     expect(control.clusters()).to_have_count(1)
     assert sorted(control.cluster_notes(0)) == ["Bankjes", "Licht", "Meer bomen"]
     expect(phone.my_dots("Zitten")).to_contain_text("2")
     expect(left).to_contain_text("3")
-    expect(control.page.locator("#announcer")).to_contain_text("samengevoegd")
+    control.page.wait_for_function(
+        "() => (window.__said || []).some((text) => text.includes('samengevoegd'))")
     assert_accessible(control.page, "control after merging")
 
 
