@@ -13,25 +13,13 @@ from typing import Any
 
 import orjson
 
-from tests.support import Client, ServerProcess, close_all, comparable, create_workshop, differences
+from tests.support import Client, ServerProcess, close_all, create_workshop
+from tests.support.fresh import fresh_equal
 
 
 def said(client: Client, text: str) -> bool:
     """Whether this text was in any frame the client ever got (welcome, event, replay)."""
     return text.encode() in orjson.dumps(client.frames)
-
-
-async def fresh_equal(server: ServerProcess, screens: list[Client]) -> None:
-    for c in screens:
-        fresh = Client(server, name=f"fresh-{c.name}")
-        fields = {**c.hello_fields, "since": None}
-        if fields["role"] == "participant":
-            fields["token"] = c.token
-        await fresh.hello(**fields)
-        a, b = comparable(c.state), comparable(fresh.state)  # type: ignore[arg-type]
-        assert a == b, (c.name, differences(a, b))
-        assert c.violations == [], c.name
-        await close_all(fresh)
 
 
 async def room(server: ServerProcess, **settings: Any) -> tuple[dict[str, Any], list[Client]]:

@@ -19,33 +19,10 @@ from typing import Any
 
 from server.rules import REACTIONS
 from server.store import Store
-from tests.support import Client, ServerProcess, close_all, comparable, create_workshop, differences
+from tests.support import Client, ServerProcess, close_all, create_workshop
+from tests.support.fresh import fresh_equal
 
 THUMBS, HEART, IDEA, QUESTION = REACTIONS
-
-
-async def fresh_equal(server: ServerProcess, screens: list[Client]) -> None:
-    """Each screen's state (welcome + events) equals a fresh welcome of the same screen,
-    taken once the server's room has every change the screens had acked."""
-    acked = max((a.get("seq") or 0 for c in screens for a in c.answers), default=0)
-    for c in screens:
-        fresh = Client(server, name=f"fresh-{c.name}")
-        fields = {**c.hello_fields, "since": None}
-        if fields["role"] == "participant":
-            fields["token"] = c.token
-        while (await fresh.hello(**fields))["seq"] < acked:
-            await fresh.drop()   # the room had not applied the last change yet: again
-
-        def same(c: Client = c, fresh: Client = fresh) -> bool:
-            return comparable(c.state) == comparable(fresh.state)  # type: ignore[arg-type]
-
-        try:
-            await c.wait_for(same, 10, what="the fresh welcome")
-        except TimeoutError:
-            a, b = comparable(c.state), comparable(fresh.state)  # type: ignore[arg-type]
-            raise AssertionError((c.name, differences(a, b))) from None
-        assert c.violations == [], c.name
-        await close_all(fresh)
 
 
 async def room_of(server: ServerProcess, settings: dict[str, Any] | None = None, phones: int = 3

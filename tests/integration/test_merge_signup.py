@@ -18,8 +18,9 @@ import orjson
 from server import keys
 from server.errors import message
 from server.store import Store
-from tests.integration.test_moderation import fresh_equal, note, sum_of_ballots
+from tests.integration.test_moderation import note, sum_of_ballots
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.fresh import fresh_equal
 
 CONTACT = "anna.meedoen@example.org"
 NO_CONSENT = "06-98765432"
@@ -99,7 +100,7 @@ async def test_merge_in_the_vote_phase_keeps_every_dot_and_budget(
     # carol's hidden note went along on her own phone (the shared view leaves it out).
     own = {n["id"]: n for n in carol.state["notes"]}  # type: ignore[index]
     assert own[c2]["cluster_id"] == seats
-    await fresh_equal(server, w, screens)
+    await fresh_equal(server, screens)
     # Over the limit: no more dots on it, but taking one off works.
     full = await alice.refused("vote", {"item_id": seats, "delta": 1})
     assert full["code"] in ("item_full", "no_votes_left")
@@ -203,7 +204,7 @@ async def test_sign_ups_count_for_everyone_and_name_only_for_the_facilitator(
     removed = await fac.ok("remove_participant", {"participant_id": cor.pid})
     await asyncio.gather(*(c.wait_seq(removed["seq"]) for c in (fac, wall, anna, bram)))
     assert wall.state["votes"]["sign_ups"] == {items["cluster"]: 2}  # type: ignore[index]
-    await fresh_equal(server, w, [fac, wall, anna, bram])
+    await fresh_equal(server, [fac, wall, anna, bram])
 
     # The exports and the report: names, contacts only with consent, no participant ids.
     auth = {"authorization": f"Bearer {w['facilitator_key']}"}
@@ -275,7 +276,7 @@ async def test_withdrawn_means_gone_from_every_key(server: ServerProcess, store:
     again = await anna.ok("sign_up", {"item_id": items["cluster"], "on": False,
                                       "contact": None, "consent": False})
     assert again["seq"] is None   # nothing to take back: no change
-    await fresh_equal(server, w, screens)
+    await fresh_equal(server, screens)
     # Gone from the socket a late phone catches up with, too (a replay from the start).
     late = Client(server, name="late")
     await late.staff("facilitator", w["id"], w["facilitator_key"], since=0)

@@ -19,25 +19,10 @@ from tests.support import (
     Refused,
     ServerProcess,
     close_all,
-    comparable,
     create_workshop,
-    differences,
     http,
 )
-
-
-async def fresh_equal(server: ServerProcess, w: dict[str, Any], screens: list[Client]) -> None:
-    """Each screen's state equals a fresh welcome of the same screen."""
-    for c in screens:
-        fresh = Client(server, name=f"fresh-{c.name}")
-        fields = {**c.hello_fields, "since": None}
-        if fields["role"] == "participant":
-            fields["token"] = c.token
-        await fresh.hello(**fields)
-        a, b = comparable(c.state), comparable(fresh.state)  # type: ignore[arg-type]
-        assert a == b, (c.name, differences(a, b))
-        assert c.violations == [], c.name
-        await close_all(fresh)
+from tests.support.fresh import fresh_equal
 
 
 def sum_of_ballots(room: dict[str, Any]) -> dict[str, int]:
@@ -94,7 +79,7 @@ async def test_remove_participant_takes_its_notes_and_dots_off_every_screen(
     assert alice.state["votes"]["mine"] == {a1: 1}  # type: ignore[index]
     assert fac.state["votes"]["totals"] == {a1: 2, b1: 1}  # type: ignore[index]
     assert troll.pid not in {p["participant_id"] for p in fac.state["participants"]["list"]}  # type: ignore[index]
-    await fresh_equal(server, w, screens)
+    await fresh_equal(server, screens)
 
     room = await store.load(w["id"])
     assert room is not None
@@ -145,7 +130,7 @@ async def test_hide_participant_notes_hides_them_all_at_once(
     assert {n["id"] for n in alice.state["notes"]} == {own}  # type: ignore[index]
     assert all(n["hidden"] for n in fac.state["notes"] if n["id"] in spam)  # type: ignore[index]
     assert [e["kind"] for e in wall.events[start:]] == ["note_moderated"] * 6
-    await fresh_equal(server, w, screens)
+    await fresh_equal(server, screens)
     room = await store.load(w["id"])
     assert room is not None
     assert all(room["notes"][nid]["hidden"] for nid in spam)
@@ -158,7 +143,7 @@ async def test_hide_participant_notes_hides_them_all_at_once(
                                                     "hidden": False})
     await wall.wait_seq(shown["seq"])
     assert {n["id"] for n in wall.state["notes"]} == {own, *spam}  # type: ignore[index]
-    await fresh_equal(server, w, screens)
+    await fresh_equal(server, screens)
     await close_all(*screens)
 
 
@@ -189,7 +174,7 @@ async def test_hiding_a_participants_notes_while_voting_gives_their_dots_back(
     # One dot was left before; the three given back make room for two more on `good`.
     for _ in range(2):
         await voter.ok("vote", {"item_id": good, "delta": 1})
-    await fresh_equal(server, w, [fac, voter, troll])
+    await fresh_equal(server, [fac, voter, troll])
     await close_all(fac, voter, troll)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.integration.test_approval import fresh_equal
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.fresh import fresh_equal
 
 GROUPS = ["Bewoner", "Ondernemer"]
 

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from server.store import Store
-from tests.integration.test_moderation import fresh_equal
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.fresh import fresh_equal
 
 
 def prompts_of(c: Client) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ async def test_a_question_added_and_reworded_reaches_every_screen_and_the_export
     same = await fac.ok("edit_prompt", {"prompt_id": "q1", "text": "Wat is er fijn?"})
     assert same["seq"] is None
 
-    await fresh_equal(server, w, everyone)
+    await fresh_equal(server, everyone)
     room = await store.load(w["id"])
     assert room is not None and room["prompts"] == now
 
@@ -118,7 +118,7 @@ async def test_only_the_facilitator_in_every_phase_but_closed(
     # Back from closed: questions change again.
     await fac.ok("set_phase", {"phase": "results"})
     await fac.ok("edit_prompt", {"prompt_id": "q1", "text": "Weer open"})
-    await fresh_equal(server, w, [fac, wall, alice, bob])
+    await fresh_equal(server, [fac, wall, alice, bob])
     await close_all(fac, wall, alice, bob)
 
 
@@ -172,5 +172,5 @@ async def test_bad_questions_are_refused_with_words_and_change_nothing(
     assert [e["seq"] for e in changes] == [sixth["seq"], last["seq"]] == [seq + 1, seq + 2]
     assert [p["text"] for p in prompts_of(phone)] == ["Een", "Twee", "Drie", "Vier", "Vijf",
                                                       "Zes"]
-    await fresh_equal(server, w, [fac, phone])
+    await fresh_equal(server, [fac, phone])
     await close_all(fac, fac_en, phone)

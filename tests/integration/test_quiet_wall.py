@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import orjson
 
-from tests.integration.test_approval import fresh_equal, said
+from tests.integration.test_approval import said
 from tests.support import Client, ServerProcess, close_all, create_workshop
+from tests.support.fresh import fresh_equal
 
 
 async def test_the_wall_counts_while_collecting_and_shows_the_notes_when_sorting(
