@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ExceptionHandler
+from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.admission import Admission
@@ -28,11 +29,55 @@ from server.lan import lan_addresses
 from server.ratelimit import Limiter
 from server.report import report_routes
 from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
-from server.sockets import ws_endpoint
+from server.sockets import ws_asgi, ws_endpoint
 from server.store import STORE_ERRORS, Bounds, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("samenspel")
+
+
+def settle_garbage_collector() -> None:
+    """Leave what start-up made (modules, the app, ~100k objects) out of every later
+    garbage collection, and collect young objects less often: a hall of thousands of
+    sockets is hundreds of thousands of long-lived objects, and each full collection
+    walked all of them (a fifth of a join's CPU; docs/benchmarks.md, "Issue 14")."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+# Young objects between collections (default 700); young collections per middle one
+# (10); middle per full one (10). A full collection also waits until a quarter more
+# long-lived objects piled up since the last, whatever these say.
+GC_THRESHOLDS = (7000, 20, 20)
+
+
+class App(Starlette):
+    """Starlette, with the socket endpoint taken before the middleware stack. The page
+    middlewares pass a WebSocket through untouched, but each layer would stay suspended
+    for the socket's whole life (about 5 KB of a socket's memory) and wrap every frame
+    it is sent (docs/benchmarks.md, "Issue 14: a bigger hall")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ws_app: ASGIApp = ws_asgi
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and route_path(scope) == WS_PATH:
+            scope["app"] = self
+            await self.ws_app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+WS_PATH = "/ws"
+
+
+def route_path(scope: Scope) -> str:
+    """The path without the app's root path, as Starlette's router matches it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -70,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limiter = Limiter(store)
         app.state.admission = Admission(app.state.limiter, settings)
         await hub.start()
+        settle_garbage_collector()
         try:
             yield
         finally:
@@ -91,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *api_routes(),
         *report_routes(),
-        WebSocketRoute("/ws", ws_endpoint),
+        WebSocketRoute(WS_PATH, ws_endpoint),
         *page_routes(),
         # Scripts and styles gzipped (a phone on a slow network loads a third of the bytes);
         # pages are not: they carry keys beside words a visitor chooses (BREACH).
@@ -106,8 +152,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     handlers: dict[Any, ExceptionHandler] = dict.fromkeys(STORE_ERRORS, store_unavailable)
     handlers[404] = not_found
     handlers[Exception] = server_error
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers=handlers)
+    app = App(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.settings = settings
     app.state.templates = templates
     # Found once: the control screen names them when opened through a loopback address.
@@ -120,5 +165,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # (server/__main__.py, Procfile), as it trusts 127.0.0.1 by default.
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=list(settings.forwarded_allow_ips))
+        # The same for the socket, which the middleware stack does not see (App).
+        app.ws_app = cast(ASGIApp, ProxyHeadersMiddleware(
+            cast(Any, ws_asgi), trusted_hosts=list(settings.forwarded_allow_ips)))
     keep_addresses_out_of_logs()
     return app

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import language, protocol
@@ -33,6 +34,11 @@ def origin_allowed(socket: WebSocket, settings: Settings) -> bool:
     """The Origin must be this app's own (or one allowed in settings): the same rule as
     for every state-changing HTTP request (server/security.py)."""
     return same_origin(socket.headers.get("origin"), socket.headers.get("host"), settings)
+
+
+async def ws_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint as a bare ASGI app (server/app.py calls it before the middlewares)."""
+    await ws_endpoint(WebSocket(scope, receive=receive, send=send))
 
 
 async def ws_endpoint(socket: WebSocket) -> None:

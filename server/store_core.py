@@ -14,7 +14,7 @@ from redis.exceptions import OutOfMemoryError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import keys
-from server.batcher import ScriptBatcher
+from server.batcher import CommandBatcher, ScriptBatcher
 from server.errors import DomainError
 from server.ids import new_id
 from server.rules import (
@@ -95,6 +95,7 @@ class StoreCore:
         self.bounds = bounds or Bounds()
         lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
         self._ops = ScriptBatcher(redis, redis.register_script(lua))
+        self._reads = CommandBatcher(redis)  # a join's reads, pipelined with others'
 
     @classmethod
     def from_url(cls, url: str, retention_ms: int, stream_maxlen: int,

@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from server import keys
+from server.batcher import ScriptBatcher
 from server.store_core import StoreCore
 
 SALT_SECONDS = 24 * 3600  # the salt (and so every address hash) changes daily
@@ -52,10 +53,8 @@ class LimitStore(StoreCore):
     async def limit_counts(self, cells: list[tuple[str, str]]) -> list[int]:
         """The counts of several (bucket, subject) windows in one round trip (a pipeline
         of GETs, not an MGET: the keys may live in different Cluster slots)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for bucket, subject in cells:
-                pipe.get(keys.limit_key(bucket, subject))
-            values = await pipe.execute()
+        values = await self._reads.call_all(
+            [("GET", keys.limit_key(bucket, subject)) for bucket, subject in cells])
         return [int(v or 0) for v in values]
 
     async def limit_hit(self, bucket: str, subject: str, window_seconds: int) -> int:
@@ -72,8 +71,8 @@ class LimitStore(StoreCore):
                         max_wait_ms: int) -> tuple[int, bool]:
         """Milliseconds this subject's next join waits, and whether that turn is booked
         (see JOIN_TURN_LUA)."""
-        if self._join_turn is None:
-            self._join_turn = self.redis.register_script(JOIN_TURN_LUA)
-        wait, booked = await self._join_turn(
-            keys=[keys.limit_key("join", subject)], args=[interval_ms, tolerance_ms, max_wait_ms])
+        if self._join_turn is None:  # pipelined with other joins' turns
+            self._join_turn = ScriptBatcher(self.redis, self.redis.register_script(JOIN_TURN_LUA))
+        wait, booked = await self._join_turn.call(
+            [keys.limit_key("join", subject)], [interval_ms, tolerance_ms, max_wait_ms])
         return int(wait), bool(booked)

@@ -81,7 +81,7 @@ class WorkshopStore(StoreCore):
     async def workshop_for_code(self, code: str) -> str | None:
         if not is_code(code):
             return None
-        workshop_id: str | None = await self.redis.get(keys.code_key(code))
+        workshop_id: str | None = await self._reads.call("GET", keys.code_key(code))
         return workshop_id
 
     async def meta(self, workshop_id: str) -> dict[str, str]:
@@ -90,7 +90,8 @@ class WorkshopStore(StoreCore):
 
     async def check_key(self, workshop_id: str, key: str | None, *, view: bool) -> str | None:
         """The role a key opens ("facilitator" or "projector"), or None."""
-        fkey, vkey = await self.redis.hmget(keys.workshop_key(workshop_id, "meta"), "fkey", "vkey")
+        fkey, vkey = await self._reads.call(
+            "HMGET", keys.workshop_key(workshop_id, "meta"), "fkey", "vkey")
         if same_secret(key, fkey):
             return "facilitator"
         if view and same_secret(key, vkey):
@@ -100,8 +101,8 @@ class WorkshopStore(StoreCore):
     async def join_secret(self, workshop_id: str) -> str | None:
         """The secret of the QR link (kept as is: the wall shows it again; see
         docs/decisions.md), or None for a workshop made before there were any."""
-        secret: str | None = await self.redis.hget(
-            keys.workshop_key(workshop_id, "meta"), "jkey")
+        secret: str | None = await self._reads.call(
+            "HGET", keys.workshop_key(workshop_id, "meta"), "jkey")
         return secret or None
 
     async def check_join_secret(self, workshop_id: str, given: str | None) -> bool:
@@ -147,9 +148,8 @@ class WorkshopStore(StoreCore):
     async def participant_for_token(self, workshop_id: str, token: str | None) -> str | None:
         if not token or not isinstance(token, str) or len(token) > 200:
             return None
-        pid: str | None = await self.redis.hget(
-            keys.workshop_key(workshop_id, "tokens"), digest(token)
-        )
+        pid: str | None = await self._reads.call(
+            "HGET", keys.workshop_key(workshop_id, "tokens"), digest(token))
         return pid
 
     async def join(self, workshop_id: str) -> tuple[str, str]:
