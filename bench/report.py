@@ -152,10 +152,31 @@ def markdown(doc: dict[str, Any]) -> str:
                        last99 <= 3 * b99 and (wall99 or 0) <= 3 * (bw99 or 1e9),
                        f"last phone {last99 / b99:.1f}×, wall "
                        f"{ratio(wall99, bw99)}")
-            target(f"idle memory ≤ 50 KB per connection (N={size})",
+            target(f"idle memory ≤ 25 KB per connection (N={size})",
                    None if med(a_runs, "idle_kb_per_conn") is None
-                   else (med(a_runs, "idle_kb_per_conn") or 0) <= 50,
+                   else (med(a_runs, "idle_kb_per_conn") or 0) <= 25,
                    n(med(a_runs, "idle_kb_per_conn"), 1, " KB"))
+            joins = med(a_runs, "setup_joins_per_s")
+            target(f"joins ≥ 1,000 per second (setup of N={size})",
+                   None if joins is None else joins >= 1000, n(joins, unit="/s"))
+
+    # --------------------------------------------------------------- hall
+    found = find(res, "hall/")
+    if found:
+        key, runs = found
+        r0 = runs[0]
+        lines += [f"## A bigger hall: {r0.get('participants')} phones over "
+                  f"{key.split('/')[1][1:]} processes, {r0.get('rate')} notes/s for "
+                  f"{r0.get('duration')} s", "", f"`{key}` ({runs_note(runs)}).", ""]
+        lines += table(["figure", "Samenspel"], [r[:2] for r in brainstorm_rows(runs, None)])
+        wall99, last99 = med(runs, "wall_ms", "p99"), med(runs, "last_phone_ms", "p99")
+        target(f"hall N={r0.get('participants')}: p99 to wall < 150 ms",
+               None if wall99 is None else wall99 < 150, fmt_ms(wall99))
+        target(f"hall N={r0.get('participants')}: p99 to last phone < 1 s",
+               None if last99 is None else last99 < 1000, fmt_ms(last99))
+        target("hall: every note delivered", checks_ok(runs),
+               f"{n(med(runs, 'missing_phone_deliveries'))} missing of "
+               f"{n(med(runs, 'deliveries_expected'))}")
 
     # --------------------------------------------------------------- votes
     for prefix, title in (("votes/", "Vote storm (as fast as they can)"),

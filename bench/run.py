@@ -42,7 +42,7 @@ from server.embedded import EmbeddedValkey
 Job = tuple[str, str, int, Callable[..., dict[str, Any]], dict[str, Any], int]
 
 SCENARIOS = ("baseline", "brainstorm", "votes", "human", "reconnect", "join", "rooms",
-             "scale")
+             "scale", "hall")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--join-window", type=float, default=10.0)
     p.add_argument("--rooms", default="50x40", help="many rooms: RxM")
     p.add_argument("--rooms-duration", type=float, default=20.0)
+    p.add_argument("--hall", default="5000x2", help="a bigger hall: PHONESxPROCESSES")
     p.add_argument("--scale-procs", default="1,2,4")
     p.add_argument("--scale-sizes", default="250,500,1000,2000")
     p.add_argument("--scale-duration", type=float, default=15.0)
@@ -83,6 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.n, args.rate, args.duration = 40, 10.0, 2.0
         args.vote_n, args.human_spread, args.join_window = 40, 1.5, 1.5
         args.rooms, args.rooms_duration = "3x10", 2.0
+        args.hall = "40x2"
         args.procs = "2"
         args.workers = min(args.workers, 2)
         args.repeat = 1
@@ -157,6 +159,10 @@ def jobs(args: argparse.Namespace) -> list[Job]:
                         scenarios.brainstorm, {"rooms_n": rooms_r, "size": rooms_m,
                                                "rate": args.rate,
                                                "duration": args.rooms_duration}, args.repeat))
+    if "hall" in only:  # a brainstorm in one big room, phones spread over the processes
+        hall_n, hall_k = (int(x) for x in args.hall.lower().split("x"))
+        out.append((f"hall/p{hall_k}/n{hall_n}", "app", hall_k, scenarios.brainstorm,
+                    {**bs, "size": hall_n}, args.repeat))
     if "scale" in only:
         for n in (int(x) for x in args.scale_sizes.split(",")):
             kw = {"rooms_n": 1, "size": n, "rate": args.rate, "duration": args.scale_duration}

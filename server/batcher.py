@@ -18,17 +18,18 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 MAX_BATCH = 200  # calls per pipeline; a larger burst goes out as several, side by side
+Keys = list[str] | list[bytes]
 
 
 class ScriptBatcher:
     def __init__(self, redis: Any, script: AsyncScript) -> None:
         self.redis = redis
         self.script = script
-        self._pending: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._pending: list[tuple[Keys, list[Any], asyncio.Future[Any]]] = []
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def call(self, keys: list[str], args: list[Any]) -> Any:
+    async def call(self, keys: Keys, args: list[Any]) -> Any:
         """The script's reply for these keys and args (raises what the call raised)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -46,7 +47,7 @@ class ScriptBatcher:
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]) -> None:
+    async def _send(self, batch: list[tuple[Keys, list[Any], asyncio.Future[Any]]]) -> None:
         try:
             if len(batch) == 1:
                 keys, args, _ = batch[0]
@@ -75,7 +76,7 @@ class ScriptBatcher:
             else:
                 future.set_result(reply)
 
-    async def _one(self, keys: list[str], args: list[Any]) -> Any:
+    async def _one(self, keys: Keys, args: list[Any]) -> Any:
         try:  # (redis-py loads the script and retries on NOSCRIPT here)
             return await self.script(keys=keys, args=args)
         except Exception as exc:

@@ -152,8 +152,10 @@ def view_votes(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) 
     if "sign_ups" not in cache:
         cache["sign_ups"] = sign_up_counts(room)
     if not votes_visible(room, viewer):
+        if "voters" not in cache:  # once per event, not once per audience
+            cache["voters"] = sum(1 for b in room["ballots"].values() if b)
         return {
-            "totals": {}, "voters": sum(1 for b in room["ballots"].values() if b),
+            "totals": {}, "voters": cache["voters"],
             "by_perspective": {}, "ranking": [], "common_ground": [], "divided": [],
             "sign_ups": dict(cache["sign_ups"]),
         }
