@@ -73,7 +73,7 @@ async def welcome(hub: Hub, store: Store, feed: Feed, client: Client, since: int
     resumed = await catch_up(store, feed, viewer, since)
     state: dict[str, Any] | None = None
     if resumed is None:
-        state = view_state(feed.room, viewer)
+        state = view_state(feed.room, viewer, feed.view_cache())
         seq = client.last_seq = feed.position
         frames: list[bytes] = []
     else:

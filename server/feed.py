@@ -39,6 +39,13 @@ class Feed:
     clients: set[Client] = field(default_factory=set)
     empty_since: float | None = None
     online: int = 0
+    _cache: tuple[int, dict[str, Any]] = (-1, {})
+
+    def view_cache(self) -> dict[str, Any]:
+        """A cache for the views of the room at its current seq (view_state's)."""
+        if self._cache[0] != self.position:
+            self._cache = (self.position, {})
+        return self._cache[1]
 
     @property
     def position(self) -> int:

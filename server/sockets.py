@@ -97,8 +97,9 @@ class Session:
 
     async def hello(self) -> protocol.Hello | None:
         """The first frame, which must be a valid hello in time; None: refused or gone."""
-        try:
-            raw = await asyncio.wait_for(self.receive(), protocol.HELLO_SECONDS)
+        try:  # (a timeout, not wait_for: no task of its own for every hello)
+            async with asyncio.timeout(protocol.HELLO_SECONDS):
+                raw = await self.receive()
         except TimeoutError:
             await self.refuse(protocol.CLOSE_MALFORMED, DomainError("hello_timeout"))
             return None

@@ -58,6 +58,10 @@ def done_count(room: Room) -> int:
     return sum(1 for p in room["participants"].values() if p.get("done"))
 
 
-def view_participants(room: Room) -> dict[str, Any]:
+def view_participants(room: Room, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`cache`: figures of this room at this seq, shared by viewers (see view_state)."""
+    cache = {} if cache is None else cache
+    if "done" not in cache:
+        cache["done"] = done_count(room)
     return {"count": len(room["participants"]), "online": room.get("online", 0),
-            "done": done_count(room)}
+            "done": cache["done"]}

@@ -187,9 +187,12 @@ def view_workshop(room: Room) -> dict[str, Any]:
     }
 
 
-def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
-    """The `state` of a welcome for this viewer."""
-    votes = dict(view_votes(room, viewer))
+def view_state(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `state` of a welcome for this viewer. `cache`: the room's figures that do not
+    depend on the viewer (vote totals, counts), kept while the room is at the same seq,
+    so that a hall of phones joining at once does not count the whole room per phone."""
+    cache = {} if cache is None else cache
+    votes = dict(view_votes(room, viewer, cache))
     votes["mine"] = dict(room["ballots"].get(viewer.pid, {})) if viewer.pid else {}
     state: dict[str, Any] = {
         "workshop": view_workshop(room),
@@ -197,7 +200,7 @@ def view_state(room: Room, viewer: Viewer) -> dict[str, Any]:
         "notes": visible_notes(room, viewer),
         "clusters": sorted(room["clusters"].values(), key=lambda c: (c["order"], c["id"])),
         "votes": votes,
-        "participants": view_participants(room),
+        "participants": view_participants(room, cache),
     }
     if quiet_wall(room, viewer):
         state["note_counts"] = note_counts(room)
