@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 UVICORN_FLAGS = [
     "--ws", "websockets-sansio", "--ws-max-size", "16384", "--ws-per-message-deflate", "false",
-    "--no-access-log", "--loop", "uvloop", "--http", "httptools",
+    "--no-access-log", "--no-proxy-headers", "--loop", "uvloop", "--http", "httptools",
 ]
 
 

@@ -80,7 +80,7 @@ class SendQueue:
         return len(self._items)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Client:
     """One socket, as the hub sees it."""
 

@@ -33,6 +33,8 @@ PATIENCE_BURST = 200
 
 
 class OpLoop:
+    __slots__ = ("bucket", "hub", "lang", "patience", "receive", "refuse", "store")
+
     def __init__(self, hub: Hub, store: Store, lang: str,
                  receive: Callable[[], Awaitable[str | None]],
                  refuse: Callable[[int, DomainError], Awaitable[None]]) -> None:

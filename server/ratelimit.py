@@ -108,6 +108,8 @@ class Limiter:
 class TokenBucket:
     """`rate` frames a second, bursts up to `burst`."""
 
+    __slots__ = ("burst", "rate", "stamp", "tokens")  # two a socket
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst

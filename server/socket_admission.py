@@ -35,6 +35,8 @@ class SocketAdmission:
     """`admit(hello)`: the feed, the viewer and the participant's token (None for staff),
     or Refused."""
 
+    __slots__ = ("address", "admission", "hub", "send", "store")
+
     def __init__(self, admission: Admission, hub: Hub, store: Store, address: str | None,
                  send: Callable[[bytes], Awaitable[None]]) -> None:
         self.admission = admission

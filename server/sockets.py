@@ -21,7 +21,7 @@ from server.catchup import welcome
 from server.config import Settings
 from server.errors import DomainError
 from server.fanout import Client, SlowClient
-from server.hub import Hub
+from server.hub import Feed, Hub
 from server.op_loop import OpLoop
 from server.security import origin_allowed as same_origin
 from server.socket_admission import Refused, SocketAdmission
@@ -37,22 +37,30 @@ def origin_allowed(socket: WebSocket, settings: Settings) -> bool:
 
 
 async def ws_asgi(scope: Scope, receive: Receive, send: Send) -> None:
-    """The endpoint as a bare ASGI app (server/app.py calls it before the middlewares)."""
-    await ws_endpoint(WebSocket(scope, receive=receive, send=send))
-
-
-async def ws_endpoint(socket: WebSocket) -> None:
+    """The endpoint as a bare ASGI app: server/app.py calls it before the middlewares.
+    Few frames stay suspended for a socket's life (each costs its memory): this one,
+    Session.run, the op loop and its receive."""
+    socket = WebSocket(scope, receive=receive, send=send)
     state = socket.app.state
     if not origin_allowed(socket, state.settings):
         await socket.close(code=1008)
         return
     await socket.accept()
-    await Session(socket, state.hub, state.store, state.admission).run()
+    await Session(socket, receive, state.hub, state.store, state.admission).run()
+
+
+async def ws_endpoint(socket: WebSocket) -> None:
+    """The same as a Starlette route (for the router; App takes /ws before it)."""
+    await ws_asgi(socket.scope, socket.receive, socket.send)
 
 
 class Session:
-    def __init__(self, socket: WebSocket, hub: Hub, store: Store, admission: Admission) -> None:
+    __slots__ = ("_receive", "admission", "hub", "lang", "socket", "store")
+
+    def __init__(self, socket: WebSocket, receive: Receive, hub: Hub, store: Store,
+                 admission: Admission) -> None:
         self.socket = socket
+        self._receive = receive  # the server's own: no wrapper frame while idle
         self.hub = hub
         self.store = store
         self.lang = language.DEFAULT_LANGUAGE
@@ -68,7 +76,7 @@ class Session:
                 await self.socket.close(code=code, reason=reason)
 
     async def receive(self) -> str | None:
-        msg = await self.socket.receive()
+        msg = await self._receive()
         if msg["type"] == "websocket.disconnect":
             return None
         text = msg.get("text")
@@ -87,9 +95,27 @@ class Session:
             if hello is None:
                 return
             try:
-                await self.serve(hello)
+                feed, client = await self.admit(hello)
             except Refused as refused:
                 await self.refuse(refused.close_code, refused.error)
+                return
+            del hello  # not kept for the socket's life
+            # The op loop runs in this frame, not a method's own: one frame less a socket.
+            pump = asyncio.create_task(client.pump())
+            try:
+                await OpLoop(self.hub, self.store, self.lang, self.receive, self.refuse).run(
+                    feed, client)
+            except SlowClient:
+                await self.close(protocol.CLOSE_TOO_SLOW, "too slow")
+            finally:
+                self.hub.detach(feed, client)
+                with contextlib.suppress(asyncio.QueueFull):
+                    client.queue.put_nowait(None)
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+                if client.viewer.pid:
+                    await self.hub.participant_left(feed.workshop_id, client.viewer.pid)
         except WebSocketDisconnect:
             pass
         except STORE_ERRORS:
@@ -114,25 +140,12 @@ class Session:
             await self.refuse(protocol.CLOSE_MALFORMED, err)
             return None
 
-    async def serve(self, hello: protocol.Hello) -> None:
+    async def admit(self, hello: protocol.Hello) -> tuple[Feed, Client]:
+        """Admission, then the welcome queued and the client attached to its feed."""
         self.lang = language.pick_language(hello.lang) if hello.lang else self.lang
         feed, viewer, token = await self.admission.admit(hello)
         if not hello.lang:
             self.lang = language.pick_language(feed.room["workshop"]["settings"].get("language"))
         client = Client(viewer, self.send, self.close, self.hub.queue_max)
         await welcome(self.hub, self.store, feed, client, hello.since, token)
-        pump = asyncio.create_task(client.pump())
-        try:
-            await OpLoop(self.hub, self.store, self.lang, self.receive, self.refuse).run(
-                feed, client)
-        except SlowClient:
-            await self.close(protocol.CLOSE_TOO_SLOW, "too slow")
-        finally:
-            self.hub.detach(feed, client)
-            with contextlib.suppress(asyncio.QueueFull):
-                client.queue.put_nowait(None)
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
-            if viewer.pid:
-                await self.hub.participant_left(feed.workshop_id, viewer.pid)
+        return feed, client
