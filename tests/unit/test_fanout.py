@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from server.fanout import Client, Item, Prepared, coalesce, frame
+from server.fanout import Client, Item, Prepared, SendQueue, SlowClient, coalesce, frame
 from server.views import PARTICIPANT_COUNT, PARTICIPANTS, VOTES_SUMMARY, Viewer
 from tests.unit.test_views import P1, P2, make_room
 
@@ -119,6 +119,38 @@ def test_frames_keep_order_in_a_client_queue() -> None:
     c.send = send
     asyncio.run(c.pump())
     assert [events(x)[0]["seq"] for x in sent[:2]] == [41, 42]
+
+
+def test_the_send_queue_keeps_order_wakes_the_pump_and_drops_a_client_past_its_max() -> None:
+    """SendQueue (asyncio.Queue's few methods, without its four deques a socket): a
+    waiting get wakes on a put, items come out in order, and a client whose queue is
+    full is dropped (SlowClient) and then ignored."""
+
+    async def scenario() -> list[bytes | None]:
+        q = SendQueue(3)
+        waiting = asyncio.ensure_future(q.get())
+        await asyncio.sleep(0)
+        q.put_nowait(b"a")
+        got = [await waiting]
+        q.put_nowait(b"b")
+        q.put_nowait(None)
+        got += [q.get_nowait(), await q.get()]
+        assert q.empty() and q.qsize() == 0
+        return got
+
+    assert asyncio.run(scenario()) == [b"a", b"b", None]
+    c = client(P1)
+    for i in range(8):
+        c.push(b"%d" % i)
+    assert c.queue.qsize() == 8 and not c.dropped
+    try:
+        c.push(b"one too many")
+        raise AssertionError("a full queue must drop the client")
+    except SlowClient:
+        pass
+    assert c.dropped and c.queue.qsize() == 8
+    c.push(b"after")  # a dropped client takes nothing more, silently
+    assert c.queue.qsize() == 8
 
 
 def test_held_summaries_stay_out_of_the_shared_frame_but_go_with_a_clients_own() -> None:
