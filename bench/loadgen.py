@@ -55,11 +55,53 @@ async def sleep_until(t: float) -> None:
 
 class FastConnection(ClientConnection):
     """The websockets client, handing each complete data frame straight to `on_data`
-    (no per-frame queue and task wake-up: about 40% less CPU per frame received)."""
+    (no per-frame queue and task wake-up: about 40% less CPU per frame received).
+
+    Once `on_data` is set, the server's frames are also cut from the bytes here (they
+    are unmasked and never fragmented: a few slices instead of websockets' generator
+    parser, ~6 µs a frame, a fifth of the generator's cost per frame in a big hall).
+    A ping is answered here; anything else (a close, a fragment) and every byte after
+    it go to websockets as usual, which then takes over for good."""
 
     on_data: Callable[[Any], None] | None = None
 
     fragmented = 0  # data frames not handed over (fragments: never seen from Samenspel)
+    _fast = True
+    _rest = b""
+
+    def data_received(self, data: bytes) -> None:
+        if self.on_data is None or not self._fast:
+            super().data_received(data)
+            return
+        buf = self._rest + data if self._rest else data
+        pos, n = 0, len(buf)
+        while n - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length, head = b1 & 0x7F, 2
+            if length == 126:
+                if n - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 4], "big"), 4
+            elif length == 127:
+                if n - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 10], "big"), 10
+            end = pos + head + length
+            if end > n:
+                break
+            opcode = b0 & 0x0F
+            if b0 & 0xF0 == 0x80 and not b1 & 0x80 and opcode in (0x1, 0x2):
+                self.on_data(buf[pos + head:end])
+            elif b0 == 0x89 and not b1 & 0x80:  # a ping: pong it, as websockets would
+                self.protocol.send_pong(buf[pos + head:end])
+                self.send_data()
+            else:
+                self._fast = False
+                self._rest = b""
+                super().data_received(buf[pos:])
+                return
+            pos = end
+        self._rest = buf[pos:]
 
     def process_event(self, event: Event) -> None:
         if self.on_data is not None and type(event) is Frame and event.opcode in DATA_OPCODES:
