@@ -9,13 +9,16 @@ import { phoneRanking, redraw, resultRows } from "./results.js";
 import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./reactions.js";
 import { receiptItems, receiptRows, rememberOwn } from "./receipt.js";
 import { SignUps } from "./signup.js";
+import { drawPosition, watchActivity } from "./activityline.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
 const { config, conn } = startScreen("participant");
 const countdown = new Countdown();
-const draftKey = `samenspel:draft:${config.code}`;
-const promptKey = `samenspel:prompt:${config.code}`;
+// A draft and the chosen question belong to one activity (its questions are its own).
+const activityKey = () => conn.state?.workshop?.activity_id ?? config.activity_id ?? "";
+const draftKey = () => `samenspel:draft:${config.code}:${activityKey()}`;
+const promptKey = () => `samenspel:prompt:${config.code}:${activityKey()}`;
 
 /** Acknowledged posts whose note_added may still be on its way (no flicker between). */
 const posted = new Map();
@@ -26,7 +29,17 @@ let confirmDelete = null;
 let profileDirty = false;
 let fatal = false;
 
-const onPhase = watchPhase();
+let onPhase = watchPhase();
+// Another activity (an event, or a welcome after sleeping): nothing of the one before
+// stays on screen: no open edit or question, its draft put away (kept for coming back).
+const onActivity = watchActivity(() => {
+  onPhase = watchPhase();
+  editing.clear();
+  confirmDelete = null;
+  $("prompt-choice").dataset.ids = "";
+  $("note-text").value = sessionStorage.getItem(draftKey()) || "";
+  showNotice("");
+});
 /** Taps on "klaar" and reactions not seen back yet (laid over the state). */
 const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
@@ -40,9 +53,11 @@ function draw() {
   if (!state) return;
   const ws = state.workshop;
   const phase = ws.phase;
+  onActivity(state);
   onPhase(phase);
   document.body.dataset.phase = phase;
   setText($("ws-title"), ws.title);
+  drawPosition($("phone-part"), state);
   setText($("phase-name"), phaseName(phase));
   setText($("now-text"), t(`phone.now.${phase}`));
   countdown.update(ws.timer);
@@ -75,7 +90,7 @@ function promptText(state, id) {
 }
 
 function chosenPrompt(state) {
-  const saved = sessionStorage.getItem(promptKey);
+  const saved = sessionStorage.getItem(promptKey());
   if (state.prompts.some((p) => p.id === saved)) return saved;
   return state.prompts[0]?.id;
 }
@@ -98,7 +113,7 @@ function drawWrite(state) {
         fieldset.append(el("div", { class: "radio" },
           el("input", { type: "radio", name: "prompt", id, value: prompt.id,
             checked: prompt.id === current,
-            onchange: () => sessionStorage.setItem(promptKey, prompt.id) }),
+            onchange: () => sessionStorage.setItem(promptKey(), prompt.id) }),
           el("label", { for: id, text: prompt.text })));
       }
       replace(box, fieldset);
@@ -274,7 +289,7 @@ $("note-form").addEventListener("submit", (event) => {
   const promptId = checked?.value || chosenPrompt(conn.state);
   conn.send(OP.ADD_NOTE, { prompt_id: promptId, text });
   area.value = "";
-  sessionStorage.removeItem(draftKey);
+  sessionStorage.removeItem(draftKey());
   updateCount();
   announce(conn.status === "online" ? t("phone.posting") : t("phone.saved_offline"));
   area.focus();
@@ -282,10 +297,10 @@ $("note-form").addEventListener("submit", (event) => {
 });
 
 $("note-text").addEventListener("input", () => {
-  sessionStorage.setItem(draftKey, $("note-text").value);
+  sessionStorage.setItem(draftKey(), $("note-text").value);
   updateCount();
 });
-$("note-text").value = sessionStorage.getItem(draftKey) || "";
+$("note-text").value = sessionStorage.getItem(draftKey()) || "";
 
 $("done-toggle").addEventListener("click", () => {
   conn.send(OP.SET_DONE, { done: !doneNow(conn.state, unsettled()) });
