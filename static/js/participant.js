@@ -35,6 +35,7 @@ let onPhase = watchPhase();
 const onActivity = watchActivity(() => {
   onPhase = watchPhase();
   editing.clear();
+  posted.clear();
   confirmDelete = null;
   $("prompt-choice").dataset.ids = "";
   $("note-text").value = sessionStorage.getItem(draftKey()) || "";
@@ -322,7 +323,9 @@ $("profile-form").addEventListener("submit", (event) => {
 conn.on("state", render).on("outbox", render).on("status", render);
 conn.on("ack", (entry, result) => {
   if (entry.op === OP.ADD_NOTE) {
-    if (result.note_id) posted.set(entry.op_id, { noteId: result.note_id, entry });
+    // (Its note_added may have come first: then it is here already.)
+    const here = conn.state?.notes.some((n) => n.id === result.note_id);
+    if (result.note_id && !here) posted.set(entry.op_id, { noteId: result.note_id, entry });
     announce(t("phone.posted"));
   } else if (entry.op === OP.VOTE && result.mine) {
     conn.patchState((s) => ({ ...s, votes: { ...s.votes, mine: result.mine } }));

@@ -11,14 +11,15 @@ import { MAX_ACTIVITIES, moved } from "./planlist.js";
 
 /** @typedef {{title: string, prompts: string[], settings?: any}} Part */
 
-const promptId = (i, j) => (i === 0 ? `prompt-${j + 1}` : `part-${i + 1}-prompt-${j + 1}`);
-const addPromptId = (i) => (i === 0 ? "add-prompt" : `part-${i + 1}-add-prompt`);
 const titleId = (i) => `part-${i + 1}-title`;
 
 export function planEditor() {
   /** @type {Part[]} */
   let parts = [{ title: "", prompts: [""] }];
   const list = $("part-list");
+  // A plan of one keeps the ids it had before plans; from two on, each part its own.
+  const promptId = (i, j) => (parts.length === 1 ? `prompt-${j + 1}` : `part-${i + 1}-prompt-${j + 1}`);
+  const addPromptId = (i) => (parts.length === 1 ? "add-prompt" : `part-${i + 1}-add-prompt`);
 
   /** @param {string|null} focusId */
   function draw(focusId = null) {
@@ -38,7 +39,7 @@ export function planEditor() {
   function partItem(part, i, many) {
     const n = i + 1;
     const name = part.title.trim() || t("plan.part_n", { n });
-    const questions = el("ol", { class: "prompt-list", id: i === 0 ? "prompt-list" : `part-${n}-prompts` },
+    const questions = el("ol", { class: "prompt-list", id: many ? `part-${n}-prompts` : "prompt-list" },
       ...part.prompts.map((text, j) => questionRow(part, i, j, text)));
     const addQuestion = el("button", { type: "button", class: "btn", id: addPromptId(i),
       text: t("landing.add_prompt"), hidden: part.prompts.length >= LIMITS.prompts,
@@ -71,7 +72,7 @@ export function planEditor() {
   function questionRow(part, i, j, text) {
     const id = promptId(i, j);
     const input = el("input", { id, name: "prompt", type: "text", maxlength: LIMITS.prompt, autocomplete: "off",
-      "aria-describedby": i === 0 ? "prompts-hint" : null });
+      "aria-describedby": parts.length > 1 ? null : "prompts-hint" });
     input.value = text;
     input.addEventListener("input", () => { part.prompts[j] = input.value; });
     const remove = part.prompts.length > 1 ? el("button", { type: "button", class: "btn btn-small",
