@@ -57,6 +57,7 @@ def test_a_wijkavond_from_the_template_through_every_activity(
     assert landing.part_titles() == titles
     expect(landing.page.locator("#title")).to_have_value(plan["title"])
     assert_accessible(landing.page, "landing with the wijkavond chosen")
+    shot(landing.page, "plan-landing", full_page=True)
     landing.page.click("#start-submit")
     links = landing.created()
     wid = workshop_id(links["facilitator"])
