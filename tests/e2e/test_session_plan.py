@@ -102,6 +102,10 @@ def test_a_wijkavond_from_the_template_through_every_activity(
             expect(phone.my_note(text)).to_be_visible()
         for text in texts:
             expect(wall.note(text)).to_be_visible()
+            expect(control.note(text)).to_be_visible()
+        # The board and the wall hold this activity's notes only.
+        expect(control.page.locator("#board-section .fnote")).to_have_count(len(texts))
+        expect(wall.page.locator("#view-collect .wall-note")).to_have_count(len(texts))
         # A draft left on the first phone stays with this activity.
         phones[0].page.fill("#note-text", f"half af in {title}")
 
