@@ -67,7 +67,7 @@ async def create_workshop(request: Request) -> Response:
     if len(body) > MAX_BODY:
         return error("frame_too_large", 413, lang)
     try:
-        clean = clean_workshop(orjson.loads(body))
+        clean = clean_workshop(orjson.loads(body), lang)
     except orjson.JSONDecodeError:
         return error("malformed", 400, lang)
     except DomainError as err:
