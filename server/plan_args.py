@@ -50,7 +50,8 @@ def clean_prompt_texts(value: object, *, code: str = "no_prompts") -> list[str]:
 def _activity(raw: object, session: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise DomainError("bad_plan")
-    own = raw.get("settings") or {}
+    own = raw.get("settings")
+    own = {} if own is None else own
     if not isinstance(own, dict):
         raise DomainError("bad_plan")
     settings = {**session, **clean_settings(own, session)}
