@@ -117,10 +117,15 @@ async def test_every_role_sees_the_current_activity_and_switching_keeps_them_apa
     assert (await alice.refused("vote", {"item_id": other, "delta": 1}))["code"] == \
         "no_votes_left"
 
+    # A setting of the session (names shown) holds in every activity; a vote budget not.
+    await fac.ok("update_settings", {"anonymous": False})
+
     # Back: the first activity as it was (its note, its phase, its dots), and forth again.
     await move(fac, everyone, "a1")
     for c in everyone:
         st = state(c)
+        assert st["workshop"]["settings"]["anonymous"] is False, c.name
+        assert st["workshop"]["settings"]["votes_per_participant"] == 5, c.name
         assert st["workshop"]["phase"] == "vote", c.name
         assert [n["text"] for n in st["notes"]] == ["Het park"], c.name
     assert state(alice)["votes"]["mine"] == {welcome_note: 3}
@@ -154,7 +159,10 @@ async def test_a_phone_that_was_away_resumes_in_the_right_activity(
     await alice.ok("add_note", {"prompt_id": "q2", "text": "Een moestuin"})
     await move(fac, [fac, alice], "a3")
     await move(fac, [fac, alice], "a2")
-    await bob.resume()   # with `since`: it crossed activity changes
+    # With `since`: the missed events cross changes of activity, so it gets a fresh state
+    # (docs/protocol.md), not a replay of events of other activities.
+    crossed = await bob.resume()
+    assert crossed["state"] is not None
     await bob.wait_for(lambda: state(bob)["workshop"]["activity_id"] == "a2")
     assert [n["text"] for n in state(bob)["notes"]] == ["Een moestuin"]
     assert [p["id"] for p in state(bob)["prompts"]] == ["q1", "q2"]
