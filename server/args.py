@@ -8,22 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from server.errors import DomainError
+from server.plan_args import PLAN_OPS, clean_plan_args, clean_workshop
 from server.rules import (
-    DEFAULT_SETTINGS,
     MAX_CLUSTER_TITLE,
     MAX_CONTACT,
     MAX_ID,
     MAX_IDS,
     MAX_NAME,
     MAX_PROMPT,
-    MAX_PROMPTS,
     MAX_TIMER_SECONDS,
-    MAX_TITLE,
     PHASES,
     REACTIONS,
 )
 from server.text import clean_text
 from server.workshop_settings import clean_int, clean_settings
+
+# clean_workshop (the body of a new workshop) lives with the session plan it now is.
+__all__ = ["clean_args", "clean_sign_up", "clean_workshop"]
 
 
 def _id(args: dict[str, Any], field: str) -> str:
@@ -78,21 +79,6 @@ def clean_sign_up(args: dict[str, Any]) -> dict[str, Any]:
         contact = clean_text(raw, "contact", MAX_CONTACT, empty_code=None) or None
     return {"item_id": _id(args, "item_id"), "on": on,
             "contact": contact if (on and consent) else None}
-
-
-def clean_workshop(body: object) -> dict[str, Any]:
-    """The body of POST /api/workshops, cleaned: title, prompts and full settings."""
-    if not isinstance(body, dict):
-        raise DomainError("malformed")
-    title = clean_text(body.get("title"), "title", MAX_TITLE, empty_code="title_required")
-    prompts = body.get("prompts")
-    if not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_PROMPTS:
-        raise DomainError("prompts_required")
-    clean_prompts = [
-        clean_text(p, "prompt", MAX_PROMPT, empty_code="prompts_required") for p in prompts
-    ]
-    settings = {**DEFAULT_SETTINGS, **clean_settings(body.get("settings") or {})}
-    return {"title": title, "prompts": clean_prompts, "settings": settings}
 
 
 def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any]:
@@ -197,4 +183,6 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {"text": _prompt_text(args)}
     if op == "edit_prompt":
         return {"prompt_id": _id(args, "prompt_id"), "text": _prompt_text(args)}
+    if op in PLAN_OPS:
+        return clean_plan_args(op, args, settings)
     raise DomainError("unknown_op", op=str(op)[:40])

@@ -121,6 +121,9 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "merge_clusters": ("cluster_id", "into_id"),
     "sign_up": ("item_id", "on", "contact", "consent"),
     "add_paper_note": ("prompt_id", "text", "perspective"), "approve_notes": ("note_ids",),
+    "set_activity": ("activity_id",), "remove_activity": ("activity_id",),
+    "add_activity": ("title", "prompts", "settings", "after"),
+    "edit_activity": ("activity_id", "title", "prompts"), "move_activity": ("activity_id", "to"),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(
