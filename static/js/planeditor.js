@@ -7,7 +7,7 @@
 import { $, el, replace, setText, announce } from "./dom.js";
 import { t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
-import { MAX_ACTIVITIES, moved } from "./planlist.js";
+import { moved } from "./planlist.js";
 
 /** @typedef {{title: string, prompts: string[], settings?: any}} Part */
 
@@ -29,7 +29,7 @@ export function planEditor() {
     setText($("plan-legend"), t(many ? "plan.parts_legend" : "landing.prompts_legend"));
     setText($("prompts-hint"), t(many ? "plan.parts_hint" : "landing.prompts_hint"));
     replace(list, ...parts.map((part, i) => partItem(part, i, many)));
-    const full = parts.length >= MAX_ACTIVITIES;
+    const full = parts.length >= LIMITS.activities;
     $("add-part").hidden = full;
     $("parts-full").hidden = !full;
     if (focusId) $(focusId)?.focus();
@@ -105,7 +105,7 @@ export function planEditor() {
   }
 
   $("add-part").addEventListener("click", () => {
-    if (parts.length >= MAX_ACTIVITIES) return;
+    if (parts.length >= LIMITS.activities) return;
     parts.push({ title: "", prompts: [""] });
     draw(titleId(parts.length - 1));
     announce(t("plan.added", { n: parts.length }));
@@ -118,7 +118,7 @@ export function planEditor() {
     /** Start from these parts (a template's), or one empty part. @param {Part[]|null} given */
     set(given) {
       parts = given?.length
-        ? given.slice(0, MAX_ACTIVITIES).map((p) => ({ title: p.title || "", prompts: [...(p.prompts?.length ? p.prompts : [""])],
+        ? given.slice(0, LIMITS.activities).map((p) => ({ title: p.title || "", prompts: [...(p.prompts?.length ? p.prompts : [""])],
           settings: p.settings }))
         : [{ title: "", prompts: [""] }];
       draw();

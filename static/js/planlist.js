@@ -3,9 +3,6 @@
 // landing page's editor, the control screen's programme, the wall and the phone; tested
 // under Node (tests/js/planlist.test.mjs).
 
-/** The most activities in one session (PROTOCOL 1.1, "A session plan"). */
-export const MAX_ACTIVITIES = 12;
-
 /**
  * Where the room is: {n, total, title} (n counts from 1), or null for a plan of one
  * activity (nothing to say then) or a state from before plans.

@@ -8,14 +8,13 @@ import { $, el, replace, setText, syncList } from "./dom.js";
 import { t } from "./i18n.js";
 import { LIMITS } from "./limits.js";
 import { OP } from "./protocol.js";
-import { MAX_ACTIVITIES, promptLines, suggestedMinutes } from "./planlist.js";
+import { promptLines, suggestedMinutes } from "./planlist.js";
 import { phaseName } from "./ui.js";
 
-/** The plan's ops (PLAN_API.md); the names as protocol.js has them once it lists them. */
+/** The plan's ops (PLAN_API.md). */
 const PLAN_OP = Object.freeze({
-  SET: OP.SET_ACTIVITY ?? "set_activity", ADD: OP.ADD_ACTIVITY ?? "add_activity",
-  EDIT: OP.EDIT_ACTIVITY ?? "edit_activity", REMOVE: OP.REMOVE_ACTIVITY ?? "remove_activity",
-  MOVE: OP.MOVE_ACTIVITY ?? "move_activity",
+  SET: OP.SET_ACTIVITY, ADD: OP.ADD_ACTIVITY, EDIT: OP.EDIT_ACTIVITY, REMOVE: OP.REMOVE_ACTIVITY,
+  MOVE: OP.MOVE_ACTIVITY,
 });
 export const PLAN_OPS = Object.freeze(Object.values(PLAN_OP));
 
@@ -209,7 +208,7 @@ export function planPanel(conn) {
     nextButton.hidden = !next || closed;
     if (next) setText(nextButton, t("plan.next", { title: next.title || t("plan.part_n", { n: i + 2 }) }));
     $("plan-last").hidden = !!next || plan.length < 2;
-    $("plan-add").hidden = plan.length >= MAX_ACTIVITIES;
+    $("plan-add").hidden = plan.length >= LIMITS.activities;
     // The current activity's suggested timer (its settings are the workshop's now),
     // while no timer runs or waits.
     const minutes = suggestedMinutes(ws.settings);
