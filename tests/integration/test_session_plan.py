@@ -106,11 +106,18 @@ async def test_every_role_sees_the_current_activity_and_switching_keeps_them_apa
     assert state(bob)["me"]["done"] is False
     await fresh_equal(server, everyone)
 
+    # A note written for the first activity, sent after the room moved on (an outbox):
+    # refused, not put under this activity's q1.
+    late = await bob.refused("add_note", {"prompt_id": "q1", "text": "Te laat",
+                                          "activity_id": "a1"})
+    assert late["code"] == "wrong_activity"
+    assert state(fac)["notes"] == []
+
     # A note here; the budget here is this activity's own (2, not what is left of 5).
     other = (await alice.ok("add_note", {"prompt_id": "q2", "text": "Een moestuin"}))[
         "result"]["note_id"]
-    idea = (await bob.ok("add_note", {"prompt_id": "q1", "text": "Meer bankjes"}))[
-        "result"]["note_id"]
+    idea = (await bob.ok("add_note", {"prompt_id": "q1", "text": "Meer bankjes",
+                                      "activity_id": "a2"}))["result"]["note_id"]
     await fac.ok("set_phase", {"phase": "vote"})
     await alice.ok("vote", {"item_id": idea, "delta": 1})
     assert (await alice.refused("vote", {"item_id": idea, "delta": 1}))["code"] == "item_full"

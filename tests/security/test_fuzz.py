@@ -107,7 +107,7 @@ args_for_ops = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6)
 # Each op's own fields, with values that are often of the right kind: to get past the
 # first check and into the text, id and settings cleaning.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
-    "add_note": ("prompt_id", "text"), "edit_note": ("note_id", "text"),
+    "add_note": ("prompt_id", "text", "activity_id"), "edit_note": ("note_id", "text"),
     "delete_note": ("note_id",), "moderate_note": ("note_id", "hidden"),
     "set_profile": ("name", "perspective"), "vote": ("item_id", "delta"),
     "set_phase": ("phase",), "timer": ("action", "seconds"),
