@@ -54,6 +54,14 @@ def _bool(args: dict[str, Any], field: str) -> bool:
     return value
 
 
+def _activity(args: dict[str, Any]) -> dict[str, Any]:
+    """A note's optional `activity_id` (a session plan): the activity it was written for;
+    the store refuses it (`wrong_activity`) once the room has moved on."""
+    if args.get("activity_id") is None:
+        return {}
+    return {"activity_id": _id(args, "activity_id")}
+
+
 def _prompt_text(args: dict[str, Any]) -> str:
     """A question's new text (add_prompt, edit_prompt): not empty, at most MAX_PROMPT,
     refused with words about the question (not the title, as a long one is at creation)."""
@@ -90,6 +98,7 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {
             "prompt_id": _id(args, "prompt_id"),
             "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
+            **_activity(args),
         }
     if op == "edit_note":
         return {
@@ -108,6 +117,7 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
             "prompt_id": _id(args, "prompt_id"),
             "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
             "perspective": perspective,
+            **_activity(args),
         }
     if op == "approve_notes":
         return {"note_ids": _ids(args, "note_ids")}

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from server.errors import DomainError
-from server.language import LANGUAGES, pick_language
+from server.language import pick_language
 
 FOLDER = "plans"
 
@@ -30,7 +30,7 @@ def template_ids() -> tuple[str, ...]:
 @cache
 def template_file(template_id: str) -> dict[str, Any]:
     """A template file as stored; DomainError("unknown_template") for an id we lack."""
-    if not isinstance(template_id, str) or template_id not in template_ids():
+    if template_id not in template_ids():
         raise DomainError("unknown_template")
     text = resources.files("server").joinpath(f"{FOLDER}/{template_id}.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
@@ -39,6 +39,8 @@ def template_file(template_id: str) -> dict[str, Any]:
 
 def template(template_id: str, lang: str) -> dict[str, Any]:
     """One template in one language, as GET /api/templates lists it."""
+    if not isinstance(template_id, str):  # (no cache lookup for what is no id at all)
+        raise DomainError("unknown_template")
     data = template_file(template_id)
     text = data[pick_language(lang)]
     return {"id": data["id"], "title": text["title"], "description": text["description"],
@@ -51,5 +53,3 @@ def template(template_id: str, lang: str) -> dict[str, Any]:
 def templates(lang: str) -> list[dict[str, Any]]:
     return [template(tid, lang) for tid in template_ids()]
 
-
-__all__ = ["LANGUAGES", "template", "template_file", "template_ids", "templates"]

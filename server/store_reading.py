@@ -13,7 +13,7 @@ import orjson
 from server import keys
 from server.events import Event
 from server.room import Room
-from server.rules import DEFAULT_SETTINGS
+from server.rules import DEFAULT_SETTINGS, WIDE_SETTINGS
 from server.store_core import StoreCore
 
 
@@ -120,9 +120,11 @@ def parked_room(room: Room, entry: dict[str, Any], raw: str) -> Room:
     """A parked activity (ops.lua's value in the activities hash) as a room of its own,
     sharing the session's participants and sign-ups (for exports and the report)."""
     blob = orjson.loads(raw)
+    settings = normalize_settings(orjson.loads(blob["settings"]))
+    # The session's own settings are the current ones (they follow into each activity).
+    settings.update({k: room["workshop"]["settings"][k] for k in WIDE_SETTINGS})
     workshop = {**room["workshop"], "activity_id": entry["id"], "phase": entry["phase"],
-                "timer": orjson.loads(blob["timer"]),
-                "settings": normalize_settings(orjson.loads(blob["settings"]))}
+                "timer": orjson.loads(blob["timer"]), "settings": settings}
     return {**room, "workshop": workshop, "prompts": entry["prompts"],
             "notes": pairs_of(blob["notes"], decode=True),
             "clusters": pairs_of(blob["clusters"], decode=True),

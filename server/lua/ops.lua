@@ -572,6 +572,13 @@ if op == 'set_profile' then
 end
 
 -- ---------------------------------------------------------------- notes
+-- A note written for one activity of the plan must not land in another (a phone's outbox
+-- sent after the room moved on: the question ids q1, q2, ... repeat in every activity).
+if (op == 'add_note' or op == 'add_paper_note') and not isnull(args.activity_id) then
+  local current = redis.call('HGET', K_META, 'activity') or 'a1'
+  if args.activity_id ~= current then return fail('wrong_activity') end
+end
+
 if op == 'add_note' then
   if phase ~= 'collect' then return fail('wrong_phase', {phase = 'collect'}) end
   local prompts = cjson.decode(meta_list[3])

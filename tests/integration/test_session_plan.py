@@ -87,6 +87,7 @@ async def test_every_role_sees_the_current_activity_and_switching_keeps_them_apa
     for _ in range(3):
         await alice.ok("vote", {"item_id": welcome_note, "delta": 1})
     await bob.ok("set_done", {"done": True})
+    await fac.ok("timer", {"action": "start", "seconds": 300})
 
     # To the second activity: every screen has its (empty) part, its own settings.
     await move(fac, everyone, "a2")
@@ -99,16 +100,24 @@ async def test_every_role_sees_the_current_activity_and_switching_keeps_them_apa
         assert st["workshop"]["settings"]["votes_per_participant"] == 2
         assert st["workshop"]["settings"]["perspectives"] == ["Bewoner", "Ondernemer"]
         assert st["votes"]["totals"] == {} and st["participants"]["done"] == 0
+        assert st["workshop"]["timer"]["running"] is False, c.name   # its own timer
     assert state(alice)["votes"]["mine"] == {} and state(alice)["me"]["name"] == "Alice"
     assert state(alice)["me"]["perspective"] == "Bewoner"  # the profile carried over
     assert state(bob)["me"]["done"] is False
     await fresh_equal(server, everyone)
 
+    # A note written for the first activity, sent after the room moved on (an outbox):
+    # refused, not put under this activity's q1.
+    late = await bob.refused("add_note", {"prompt_id": "q1", "text": "Te laat",
+                                          "activity_id": "a1"})
+    assert late["code"] == "wrong_activity"
+    assert state(fac)["notes"] == []
+
     # A note here; the budget here is this activity's own (2, not what is left of 5).
     other = (await alice.ok("add_note", {"prompt_id": "q2", "text": "Een moestuin"}))[
         "result"]["note_id"]
-    idea = (await bob.ok("add_note", {"prompt_id": "q1", "text": "Meer bankjes"}))[
-        "result"]["note_id"]
+    idea = (await bob.ok("add_note", {"prompt_id": "q1", "text": "Meer bankjes",
+                                      "activity_id": "a2"}))["result"]["note_id"]
     await fac.ok("set_phase", {"phase": "vote"})
     await alice.ok("vote", {"item_id": idea, "delta": 1})
     assert (await alice.refused("vote", {"item_id": idea, "delta": 1}))["code"] == "item_full"
@@ -125,6 +134,7 @@ async def test_every_role_sees_the_current_activity_and_switching_keeps_them_apa
     for c in everyone:
         st = state(c)
         assert st["workshop"]["settings"]["anonymous"] is False, c.name
+        assert st["workshop"]["timer"]["running"] is True, c.name
         assert st["workshop"]["settings"]["votes_per_participant"] == 5, c.name
         assert st["workshop"]["phase"] == "vote", c.name
         assert [n["text"] for n in st["notes"]] == ["Het park"], c.name
@@ -156,8 +166,11 @@ async def test_a_phone_that_was_away_resumes_in_the_right_activity(
     await bob.wait_seq(max(a.get("seq") or 0 for a in alice.answers))
     await bob.drop()   # asleep
     await move(fac, [fac, alice], "a2")
-    await alice.ok("add_note", {"prompt_id": "q2", "text": "Een moestuin"})
+    garden = (await alice.ok("add_note", {"prompt_id": "q2", "text": "Een moestuin"}))[
+        "result"]["note_id"]
+    await fac.ok("cluster", {"note_ids": [garden], "cluster_id": None, "title": "Groen"})
     await move(fac, [fac, alice], "a3")
+    assert state(fac)["clusters"] == []
     await move(fac, [fac, alice], "a2")
     # With `since`: the missed events cross changes of activity, so it gets a fresh state
     # (docs/protocol.md), not a replay of events of other activities.
@@ -165,6 +178,7 @@ async def test_a_phone_that_was_away_resumes_in_the_right_activity(
     assert crossed["state"] is not None
     await bob.wait_for(lambda: state(bob)["workshop"]["activity_id"] == "a2")
     assert [n["text"] for n in state(bob)["notes"]] == ["Een moestuin"]
+    assert [c["title"] for c in state(bob)["clusters"]] == ["Groen"]
     assert [p["id"] for p in state(bob)["prompts"]] == ["q1", "q2"]
     await fresh_equal(server, [bob])
 

@@ -150,7 +150,9 @@ async def test_the_plan_as_a_file_without_notes_or_names_starts_a_new_session(
     await close_all(fac2, *s.values())
 
 
-async def test_exports_and_report_cover_every_activity_in_order(server: ServerProcess) -> None:
+async def test_exports_and_report_cover_every_activity_in_order(
+    server: ServerProcess, store: Store
+) -> None:
     w = await create_plan(server.url)
     s = await screens(server, w)
     fac, alice, bob = s["fac"], s["alice"], s["bob"]
@@ -207,6 +209,12 @@ async def test_exports_and_report_cover_every_activity_in_order(server: ServerPr
     assert 'data-testid="common-ground"' in section
     assert "Het park bij de kerk" in report[spots[0]:spots[1]]
     await close_all(*everyone)
+
+    # Erasing the session erases every activity (the parked ones' key too).
+    assert (await http("DELETE", f"{server.url}/api/workshops/{w['id']}", headers=auth)
+            ).status == 204
+    left = [k async for k in store.redis.scan_iter(match=f"ws:{{{w['id']}}}*", count=1000)]
+    assert left == []
 
 
 async def test_a_one_activity_workshop_exports_as_before(server: ServerProcess) -> None:

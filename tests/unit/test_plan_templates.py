@@ -72,7 +72,7 @@ def test_the_api_list_in_each_language() -> None:
 
 
 def test_an_unknown_template_is_refused() -> None:
-    for wrong in ("nope", "../rules", "", 7, None):
+    for wrong in ("nope", "../rules", "", 7, None, [], {"id": "wijkavond"}):
         with pytest.raises(DomainError) as info:
             clean_workshop({"template": wrong}, "nl")
         assert info.value.code == "unknown_template"

@@ -143,6 +143,13 @@ REQUIRED: list[tuple[str, str, Any]] = [
 ]
 
 
+def test_a_note_may_name_its_activity() -> None:
+    args = {"prompt_id": "q1", "text": "Idee", "activity_id": "a2"}
+    assert clean_args("add_note", args, SETTINGS)["activity_id"] == "a2"
+    assert "activity_id" not in clean_args("add_note", {**args, "activity_id": None}, SETTINGS)
+    assert code_of("add_note", {**args, "activity_id": 7}) == "bad_args"
+
+
 def code_of(op: str, args: Any, settings: dict[str, Any] | None = None) -> str:
     with pytest.raises(DomainError) as info:
         clean_args(op, args, settings or SETTINGS)
