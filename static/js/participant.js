@@ -133,7 +133,10 @@ function updateCount() {
 }
 
 function drawMine(state, phase) {
-  const notes = myNotes(state, conn.outbox, posted);
+  // A post still waiting in the outbox for an activity that is over is not this one's.
+  const now = state.workshop.activity_id;
+  const outbox = conn.outbox.filter((e) => !e.args?.activity_id || e.args.activity_id === now);
+  const notes = myNotes(state, outbox, posted);
   $("mine-empty").hidden = notes.length > 0;
   const list = $("my-notes");
   const canEdit = phase === "collect";
@@ -288,7 +291,10 @@ $("note-form").addEventListener("submit", (event) => {
   area.removeAttribute("aria-invalid");
   const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
   const promptId = checked?.value || chosenPrompt(conn.state);
-  conn.send(OP.ADD_NOTE, { prompt_id: promptId, text });
+  // The activity it is for: sent from an outbox after the room moved on, the server
+  // refuses it (wrong_activity, its words back in the field) instead of misfiling it.
+  const activity = conn.state?.workshop?.activity_id;
+  conn.send(OP.ADD_NOTE, { prompt_id: promptId, text, ...(activity ? { activity_id: activity } : {}) });
   area.value = "";
   sessionStorage.removeItem(draftKey());
   updateCount();

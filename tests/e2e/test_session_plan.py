@@ -329,3 +329,34 @@ def test_a_plan_changed_during_the_session_downloads_and_starts_a_new_one(
     expect(phone2.page.locator(".prompt-choice label")).to_have_text(
         ["Waar maak je je zorgen over?", "Wat wil je weten?"])
     expect(phone2.page.locator("#my-notes .note")).to_have_count(0)
+
+
+def test_a_note_written_offline_for_an_activity_that_is_over_comes_back(
+    screens: Screens, app: ServerProcess
+) -> None:
+    body = {"title": "Avond", "activities": [
+        {"title": "Welkom", "prompts": ["Hoe gaat het?"]},
+        {"title": "Ideeën", "prompts": ["Wat mist er?"]}]}
+    resp = http_sync("POST", f"{app.url}/api/workshops", body)
+    assert resp.status == 201, resp
+    created = orjson.loads(resp.body)
+    CREATED.append(created["id"])
+    control = Control(screens.page("control", LAPTOP)).open(created["urls"]["facilitator"])
+    phone = Phone(screens.page("phone", PHONE)).open(created["code"])
+    context = phone.page.context
+
+    # Written on a phone without a connection, in "Welkom": it waits in the outbox.
+    context.set_offline(True)
+    expect(phone.page.locator("#conn")).to_have_attribute("data-state", "offline")
+    phone.post("Goed, dank je")
+    expect(phone.pending_notes()).to_have_count(1)
+    control.next_activity()
+    context.set_offline(False)
+
+    # Back online in "Ideeën": not filed under its question, but given back with a word.
+    expect(phone_line(phone)).to_have_text("Onderdeel 2 van 2: Ideeën")
+    expect(phone.page.locator("#notice")).to_contain_text("onderdeel dat voorbij is")
+    expect(phone.page.locator("#note-text")).to_have_value("Goed, dank je")
+    expect(phone.page.locator("#my-notes .note")).to_have_count(0)
+    expect(control.page.locator("#board-section .fnote")).to_have_count(0)
+    assert_accessible(phone.page, "phone with a note of an activity that is over")
