@@ -278,6 +278,8 @@ def test_a_plan_changed_during_the_session_downloads_and_starts_a_new_one(
     row.nth(2).get_by_role("button", name=re.compile("omhoog")).focus()
     page.keyboard.press("Enter")
     expect(control.programme()).to_have_text(["Welkom", "Kansen", "Zorgen", "Afsluiting"])
+    # The focus stays with the part that moved: its "Omhoog" at its new place.
+    expect(row.nth(1).get_by_role("button", name=re.compile("omhoog"))).to_be_focused()
     row.nth(2).get_by_role("button", name=re.compile("aanpassen")).click()
     edit_title = row.nth(2).locator("input[type=text]")
     expect(edit_title).to_be_focused()
