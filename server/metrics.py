@@ -48,6 +48,15 @@ RATE_LIMITED = Counter("samenspel_rate_limited_total", "Requests refused or held
 RESYNC_REASONS = ("too_slow", "trimmed", "fanout_error")
 LIMITS = ("ops", "attempts", "creates", "joins")
 AUDIENCES = ("staff", "phones")
+# Every fixed label there from the start, at 0: a rate() has a start, a dashboard a line.
+for _kind in ("read", "write"):
+    REDIS_ERRORS.labels(_kind)
+for _reason in RESYNC_REASONS:
+    RESYNCS.labels(_reason)
+for _limit in LIMITS:
+    RATE_LIMITED.labels(_limit)
+for _audience in AUDIENCES:
+    FANOUT_SECONDS.labels(_audience)
 
 
 @cache

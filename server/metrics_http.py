@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +24,9 @@ from server.hub import Hub
 
 log = logging.getLogger("samenspel.metrics")
 
+# The text format every Prometheus reads (our names and labels need none of 1.0.0's
+# escaping, so the body is the same).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 REFUSAL_LOG_SECONDS = 60.0
 _last_refusal_logged = [-REFUSAL_LOG_SECONDS]
 
@@ -46,7 +49,7 @@ async def serve_metrics(request: Request) -> Response:
             log.warning("GET /metrics refused: no or a wrong bearer token (METRICS_TOKEN); "
                         "the scraper gets 404")
         return PlainTextResponse("Not Found", status_code=404)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST,
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE,
                     headers={"cache-control": "no-store"})
 
 
