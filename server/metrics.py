@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -55,8 +56,6 @@ for _reason in RESYNC_REASONS:
     RESYNCS.labels(_reason)
 for _limit in LIMITS:
     RATE_LIMITED.labels(_limit)
-for _audience in AUDIENCES:
-    FANOUT_SECONDS.labels(_audience)
 
 
 @cache
@@ -66,16 +65,25 @@ def error_codes() -> frozenset[str]:
     return frozenset(json.loads(text))
 
 
+# Label children looked up once (labels() takes a lock and builds a key on every call).
+_op_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+_fanout_children = {audience: FANOUT_SECONDS.labels(audience) for audience in AUDIENCES}
+
+
 def op_answered(op: str, result: str, seconds: float | None = None) -> None:
     """An op was answered: `result` is "ok" or the nack's error code."""
-    name = op if op in OPS else OTHER
-    OPS_TOTAL.labels(name, result if result == "ok" or result in error_codes() else OTHER).inc()
+    key = (op if op in OPS else OTHER,
+           result if result == "ok" or result in error_codes() else OTHER)
+    children = _op_children.get(key)
+    if children is None:  # at most every op times every code: a bounded set
+        children = _op_children[key] = (OPS_TOTAL.labels(*key), OP_SECONDS.labels(key[0]))
+    children[0].inc()
     if seconds is not None:
-        OP_SECONDS.labels(name).observe(seconds)
+        children[1].observe(seconds)
 
 
 def fanned_out(audience: str, seconds: float) -> None:
-    FANOUT_SECONDS.labels(audience).observe(seconds)
+    _fanout_children[audience].observe(seconds)
 
 
 def store_failed(read: bool) -> None:
