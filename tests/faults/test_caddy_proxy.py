@@ -15,9 +15,11 @@ internal`) and its data and config in a temporary folder; the test trusts that C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -26,7 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+import websockets
+from websockets.asyncio.client import connect
 
 from server.store import Store
 from tests.faults.helpers import OrderOnlyClient, Outbox, acked, cancel, gather_limited
@@ -46,6 +51,7 @@ from tests.support import (
 CADDYFILE = ROOT / "docs" / "deployment" / "Caddyfile"
 PHONES = 40
 NOTES_EACH = 4
+FAILURES = 3  # wrong codes per address per minute (the test's last step uses them up)
 
 
 @dataclass
@@ -72,7 +78,8 @@ def caddy_site(tmp_path: Path, redis_url: str, logs_dir: Path,
     assert caddy, "install Caddy (Debian: apt-get install caddy; .ci/run does)"
     https_port, http_port = free_port(), free_port()
     public = f"https://localhost:{https_port}"
-    env = {"PUBLIC_URL": public, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    env = {"PUBLIC_URL": public, "FORWARDED_ALLOW_IPS": "127.0.0.1",
+           "FAILURES_PER_MINUTE": str(FAILURES)}
     a = ServerProcess(redis_url, logs_dir, name="caddy-A", env=env)
     b = ServerProcess(redis_url, logs_dir, name="caddy-B", env=env)
     caddy_env = {
@@ -212,3 +219,31 @@ async def test_a_workshop_through_caddy_survives_losing_a_process(
           f"through the proxy ({Counter(o.reconnects for o in moved)} reconnects each); "
           f"{len(resent)} ops sent again with the same op_id; none lost, none doubled")
     await close_all(fac.client, wall, *phones)
+    await _made_up_addresses_do_not_escape_the_limit(proxy, w["code"])
+
+
+async def _made_up_addresses_do_not_escape_the_limit(proxy: Proxy, code: str) -> None:
+    """The limits see the phone's real address: Caddy puts it in X-Forwarded-For
+    (dropping what the client claimed there), and the processes trust that header from
+    Caddy (FORWARDED_ALLOW_IPS). Each client here comes from an address of its own on
+    the loopback network (127.x.y.z, new each run, so no earlier run's count is met)."""
+    wrong = f"{(int(code) + 1) % 10**len(code):0{len(code)}d}"
+    here, elsewhere = (f"127.{random.randrange(1, 255)}.{random.randrange(256)}."
+                       f"{random.randrange(1, 255)}" for _ in range(2))
+
+    async def hello_from(address: str, claimed: str) -> int | None:
+        async with connect(proxy.ws_url, origin=proxy.origin, proxy=None,  # type: ignore[arg-type]
+                           family=socket.AF_INET, local_addr=(address, 0),
+                           additional_headers={"X-Forwarded-For": claimed}) as ws:
+            await ws.send(orjson.dumps({"type": "hello", "role": "participant",
+                                        "code": wrong}).decode())
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            return ws.close_code
+
+    # Wrong codes from one address, each claiming another: they all count for it.
+    closes = [await hello_from(here, f"198.51.100.{i + 1}") for i in range(FAILURES + 1)]
+    assert closes[:FAILURES] == [4404] * FAILURES and closes[-1] == 4429, closes
+    # Another address is not held back by them (not everyone is "the proxy").
+    assert await hello_from(elsewhere, "198.51.100.1") == 4404
