@@ -5,6 +5,8 @@ workshop id, code, key, text or address in any label."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.embedded import EmbeddedValkey
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
 
 TOKEN = "metrics-token-7f3a9c2e51"  # noqa: S105 (a test's token)
@@ -165,3 +168,40 @@ async def test_unknown_op_names_do_not_become_labels(metered: ServerProcess) -> 
         assert value(after, "samenspel_ops_total", op="other", result="unknown_op") >= 1
     finally:
         await close_all(phone)
+
+
+async def test_store_errors_are_counted_and_metrics_still_served(
+        tmp_path: Path, logs_dir: Path) -> None:
+    """A Redis of its own, stopped under a connected phone: /metrics (which needs no
+    Redis) still answers and counts the failed read and write, and the op's try_again."""
+    valkey = EmbeddedValkey(tmp_path / "valkey", persist=False)
+    valkey.start()
+    proc = ServerProcess(valkey.url, logs_dir, name="metrics-store-down",
+                         env={"METRICS_TOKEN": TOKEN})
+    phone: Client | None = None
+    try:
+        proc.start()
+        w = await create_workshop(proc.url)
+        phone = Client(proc, name="phone")
+        await phone.join(w["code"])
+        _, before = await scrape(proc)
+        valkey.stop()
+        answer = await phone.op("add_note", {"prompt_id": "q1", "text": "tijdens de storing"})
+        assert answer["type"] == "nack" and answer["error"]["code"] == "try_again", answer
+        deadline = time.monotonic() + 15
+        while True:
+            _, after = await scrape(proc)
+            if value(after, "samenspel_redis_errors_total", kind="read") > value(
+                    before, "samenspel_redis_errors_total", kind="read"):
+                break
+            assert time.monotonic() < deadline, "no failed read counted"
+            await asyncio.sleep(0.2)
+        assert value(after, "samenspel_redis_errors_total", kind="write") > value(
+            before, "samenspel_redis_errors_total", kind="write")
+        assert value(after, "samenspel_ops_total", op="add_note", result="try_again") == 1
+    finally:
+        if phone is not None:
+            await close_all(phone)
+        proc.stop()
+        proc.reap()
+        valkey.stop()
