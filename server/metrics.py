@@ -144,5 +144,8 @@ class RoomCollector(Collector):
 def watch_rooms(rooms: Callable[[], Iterable[RoomNow]]) -> Callable[[], None]:
     """Count these rooms on every scrape; returns what stops it (at shutdown)."""
     collector = RoomCollector(rooms)
-    REGISTRY.register(collector)
+    try:
+        REGISTRY.register(collector)
+    except ValueError:  # a second app in this process: the first one's rooms are shown
+        return lambda: None
     return lambda: REGISTRY.unregister(collector)
