@@ -18,7 +18,8 @@ from server.plan_templates import templates
 async def list_templates(request: Request) -> Response:
     """Every template in the visitor's language (?lang= wins, as on the pages)."""
     return JSONResponse({"templates": templates(request_language(request))},
-                        headers={"Cache-Control": "public, max-age=300"})
+                        headers={"Cache-Control": "public, max-age=300",
+                                 "Vary": "Accept-Language"})
 
 
 async def download_plan(request: Request) -> Response:

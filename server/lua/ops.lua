@@ -322,6 +322,7 @@ if plan_ops[op] then
   if not i then return fail('unknown_activity') end
   local a = plan[i]
   if op == 'edit_activity' then
+    if args.prompts == nil and args.title == nil then return ok({}) end  -- nothing to change
     if args.prompts ~= nil then
       -- The current activity's questions change with add_prompt and edit_prompt.
       if a.id == current then return fail('activity_current') end
