@@ -291,6 +291,20 @@ def test_a_plan_changed_during_the_session_downloads_and_starts_a_new_one(
     expect(row.nth(0).get_by_role("button", name=re.compile("weghalen"))).to_have_count(0)
     assert_accessible(page, "control with the programme edited")
 
+    # Remove: a part without notes goes; one with notes is refused, in the server's words.
+    page.fill("#plan-add-title", "Weg ermee")
+    page.fill("#plan-add-prompts", "Iets?")
+    page.click("#plan-add-submit")
+    expect(control.programme()).to_have_count(5)
+    row.nth(4).get_by_role("button", name=re.compile("weghalen")).click()
+    expect(control.programme()).to_have_text(["Welkom", "Kansen", "Zorgen en vragen", "Afsluiting"])
+    control.go_to_activity("Kansen")
+    expect(phone_line(phone)).to_have_text("Onderdeel 2 van 4: Kansen")
+    row.nth(0).get_by_role("button", name=re.compile("weghalen")).click()
+    errors = json.loads((ROOT / "server/locales/errors.nl.json").read_text("utf-8"))
+    expect(page.locator("#plan-status")).to_have_text(errors["activity_not_empty"])
+    expect(control.programme()).to_have_text(["Welkom", "Kansen", "Zorgen en vragen", "Afsluiting"])
+
     # Download the plan: a file without notes or names.
     with page.expect_download() as info:
         page.click("#plan-download")
@@ -314,7 +328,6 @@ def test_a_plan_changed_during_the_session_downloads_and_starts_a_new_one(
     payload: FilePayload = {"name": "fout.json", "mimeType": "application/json",
                             "buffer": wrong}
     landing.page.set_input_files("#plan-file", files=[payload])
-    errors = json.loads((ROOT / "server/locales/errors.nl.json").read_text("utf-8"))
     expect(landing.page.locator("#plan-file-error")).to_have_text(errors["bad_plan"])
     expect(landing.page.locator("#created")).to_be_hidden()
     assert_accessible(landing.page, "landing refusing a plan file")
