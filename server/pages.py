@@ -34,6 +34,7 @@ from server.page_access import (
     staff_key_given,
 )
 from server.page_plan import plan_position, plan_rows
+from server.plan_templates import templates
 from server.rendering import base_url, join_url, remember_language, render
 from server.rules import DEFAULT_SETTINGS, PHASES
 
@@ -46,7 +47,12 @@ def _clean_code(raw: str | None) -> str:
 
 # ------------------------------------------------------------------- routes
 async def landing(request: Request) -> Response:
-    return render(request, "landing.html", page_language(request), config={"page": "landing"})
+    """The landing page, with the templates to start from (as GET /api/templates has them)
+    drawn in the page: the form below them does not jump down when they come."""
+    lang = page_language(request)
+    listed = templates(lang)
+    return render(request, "landing.html", lang, config={"page": "landing", "templates": listed},
+                  templates=listed)
 
 
 async def join(request: Request) -> Response:

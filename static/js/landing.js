@@ -16,7 +16,7 @@ const editor = planEditor();
 /** The title a template put in the title field (replaced when another is chosen). */
 let templateTitle = "";
 
-templatePicker(config.lang, (activities, title) => {
+templatePicker(config.templates, (activities, title) => {
   editor.set(activities);
   const field = $("title");
   if (!field.value.trim() || field.value === templateTitle) field.value = title;
