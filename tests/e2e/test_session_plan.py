@@ -331,6 +331,12 @@ def test_a_plan_changed_during_the_session_downloads_and_starts_a_new_one(
     expect(landing.page.locator("#plan-file-error")).to_have_text(errors["bad_plan"])
     expect(landing.page.locator("#created")).to_be_hidden()
     assert_accessible(landing.page, "landing refusing a plan file")
+    huge: FilePayload = {"name": "groot.json", "mimeType": "application/json",
+                         "buffer": b" " * 300_000 + wrong}
+    landing.page.set_input_files("#plan-file", files=[huge])
+    expect(landing.page.locator("#plan-file-error")).to_have_text(
+        "Dit bestand is te groot voor een opzet. Kies het bestand dat je met "
+        "‘Opzet downloaden’ hebt bewaard.")
 
     # The downloaded file starts a new session with the same plan.
     landing.page.set_input_files("#plan-file", str(path))
