@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await hub.stop()
+            hub.sorting.stop()
             await store.close()
             if valkey is not None:
                 valkey.stop()

@@ -26,6 +26,8 @@ log = logging.getLogger("samenspel.hub")
 # Phones are handed their frames this many at a time, with a turn of the event loop in
 # between, so that acks and the wall's frames are not queued behind a whole room.
 PUSH_CHUNK = 200
+# Events that bring a note's (new) text.
+NOTE_TEXTS = frozenset({"note_added", "note_edited", "note_approved"})
 
 CloseLater = Callable[[Client, int, str], None]
 
@@ -52,10 +54,12 @@ class Feed:
             except SlowClient:
                 pass
 
-    def deliver(self, events: list[Event]) -> None:
+    def deliver(self, events: list[Event]) -> list[str]:
         """Apply new events (in order, after `position`) to the room; the wall and the
-        control screen get them now, phones' cut goes into their batch (`send_phones`)."""
+        control screen get them now, phones' cut goes into their batch (`send_phones`).
+        Returns the notes' new texts (for the sorting help to embed, off the hot path)."""
         room = self.room
+        texts = [e.data["note"]["text"] for e in events if e.kind in NOTE_TEXTS]
         pids: set[str | None] = set()
         staff: list[Client] = []  # a few sockets: walls and control screens
         for c in self.clients:
@@ -91,6 +95,7 @@ class Feed:
                 for client in staff:
                     if client.viewer.role == viewer.role:
                         self._push(prepared, client)
+        return texts
 
     def _close_removed(self, pid: str) -> None:
         """A removed participant's sockets, in every process: its token is gone (4401)."""

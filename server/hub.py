@@ -26,6 +26,7 @@ from server.feed import Feed
 from server.phone_batches import PhoneBatches, block_ms
 from server.presence import Presence
 from server.shared_loads import SharedLoads
+from server.sort_worker import SortWorker
 from server.store import BLOCK_MAX_MS, Store, new_id
 from server.store_feeds import FEED_ERRORS, FeedStore
 from server.store_health import StoreHealth
@@ -53,6 +54,7 @@ class Hub:
         self._closer = Closer()
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
+        self.sorting = SortWorker()  # the sorting help's model: it embeds notes as they come
         # What sockets and routes call, done by the module whose job it is (the sockets
         # report their ops' store errors to the store's health too).
         self.store_answered = self.health.answered
@@ -92,11 +94,11 @@ class Hub:
             room = await self.store.load(workshop_id)
             if room is None:
                 return None
-            # Empty until a socket is attached: a hello refused after the load (a wrong
-            # key) leaves a feed that the sweep drops like any empty one.
+            # Empty until a socket is attached (a hello refused after the load: swept).
             feed = Feed(workshop_id, room, self._phones(), self._closer.later,
                         empty_since=time.monotonic())
             self.feeds[workshop_id] = feed
+            self.sorting.warm([n["text"] for n in room["notes"].values()])
             with contextlib.suppress(*FEED_ERRORS):
                 await self.io.wake()
         return feed
@@ -163,7 +165,7 @@ class Hub:
                 feed.workshop_id, feed.position):
             await self._drop(feed, 4408, "resync")  # it reconnects and gets a fresh state
             return
-        feed.deliver(events)
+        self.sorting.warm(feed.deliver(events))  # notes' new texts: embedded in the worker
 
     async def _drop(self, feed: Feed, code: int, reason: str) -> None:
         self.feeds.pop(feed.workshop_id, None)

@@ -121,6 +121,8 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "merge_clusters": ("cluster_id", "into_id"),
     "sign_up": ("item_id", "on", "contact", "consent"),
     "add_paper_note": ("prompt_id", "text", "perspective"), "approve_notes": ("note_ids",),
+    "suggest_themes": ("prompt_id",), "apply_themes": ("themes",), "undo_themes": ("undo_id",),
+    "similar_notes": ("prompt_id", "text"),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(

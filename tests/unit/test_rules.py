@@ -47,6 +47,11 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "sign_up": {"participant"},
     "add_paper_note": {"facilitator"},
     "approve_notes": {"facilitator"},
+    # Version 1.1, Sorting help.
+    "suggest_themes": {"facilitator"},
+    "apply_themes": {"facilitator"},
+    "undo_themes": {"facilitator"},
+    "similar_notes": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -85,6 +90,14 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "add_paper_note": ({"prompt_id": "q1", "text": " Van papier ", "perspective": "Bewoner"},
                        {"prompt_id": "q1", "text": "Van papier", "perspective": "Bewoner"}),
     "approve_notes": ({"note_ids": ["n1", "n2", "n1"]}, {"note_ids": ["n1", "n2"]}),
+    "suggest_themes": ({"prompt_id": None}, {"prompt_id": None}),
+    "apply_themes": ({"themes": [{"title": " Groen ", "note_ids": ["n1", "n2", "n1"]},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]},
+                     {"themes": [{"title": "Groen", "note_ids": ["n1", "n2"], "cluster_id": None},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]}),
+    "undo_themes": ({"undo_id": "u1"}, {"undo_id": "u1"}),
+    "similar_notes": ({"prompt_id": "q1", "text": " Meer bomen "},
+                      {"prompt_id": "q1", "text": "Meer bomen"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -119,6 +132,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("add_paper_note", "prompt_id", 7),
     ("add_paper_note", "text", 7),
     ("approve_notes", "note_ids", "n1"),
+    ("apply_themes", "themes", {"title": "x"}),
+    ("undo_themes", "undo_id", 7),
+    ("similar_notes", "text", 7),
 ]
 
 
@@ -501,3 +517,14 @@ def test_a_question_is_not_empty_nor_too_long(op: str) -> None:
     assert info.value.params == {"max": rules.MAX_PROMPT}
     exact = clean_args(op, {**base, "text": "é" * rules.MAX_PROMPT}, SETTINGS)
     assert exact["text"] == "é" * rules.MAX_PROMPT
+
+
+def test_apply_themes_refuses_a_note_in_two_themes() -> None:
+    args = {"themes": [{"title": "a", "note_ids": ["n1", "n2"]},
+                       {"title": "b", "note_ids": ["n2"]}]}
+    assert code_of("apply_themes", args) == "bad_args"
+    assert code_of("apply_themes", {"themes": []}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a", "note_ids": []}]}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a" * 81, "note_ids": ["n1"]}]}) == (
+        "title_too_long")
+    assert code_of("similar_notes", {"prompt_id": "q1", "text": " \u200b "}) == "note_empty"

@@ -33,7 +33,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # What serves the sockets and the pages, on top of the store.
     ("services", ("hub*", "presence*", "control*", "phone_window*", "admission*",
                   "session*", "socket*", "catchup", "op_loop", "api*", "pages*",
-                  "page_*", "rendering", "error_pages", "report*", "security*", "lan")),
+                  "page_*", "rendering", "error_pages", "report*", "security*", "lan",
+                  # The sorting help's questions and its worker thread (issue 11).
+                  "suggestions", "sort_worker")),
     # Wiring it together, and the command line.
     ("app", ("app", "__main__")),
 )
