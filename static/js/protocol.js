@@ -25,6 +25,8 @@ export const OP = Object.freeze({
   ADD_PROMPT: "add_prompt", EDIT_PROMPT: "edit_prompt",
   MERGE_CLUSTERS: "merge_clusters", SIGN_UP: "sign_up",
   ADD_PAPER_NOTE: "add_paper_note", APPROVE_NOTES: "approve_notes",
+  SUGGEST_THEMES: "suggest_themes", APPLY_THEMES: "apply_themes", UNDO_THEMES: "undo_themes",
+  SIMILAR_NOTES: "similar_notes",
 });
 
 /** Event kinds. */
