@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pure", ("errors", "keys", "i18n*", "language*", "config", "rules*", "events*",
               "view*", "results", "room*", "fanout*", "protocol", "exports", "qr",
               "apply*", "client_state*", "limits", "args", "ids", "text", "votes",
-              "workshop_settings", "feed", "phone_batches", "backoff", "shared_loads")),
+              "workshop_settings", "feed", "phone_batches", "backoff", "shared_loads",
+              "sorting*")),
     # The store: every Redis key and command, and the embedded Valkey.
     ("store", ("store*", "batcher", "embedded*", "valkey_*", "ratelimit*")),
     # What serves the sockets and the pages, on top of the store.
