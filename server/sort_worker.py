@@ -2,8 +2,12 @@
 there once, on first use, and every call to it runs there, never on the event loop.
 
 Notes are embedded off the hot path: `warm` only queues their texts (O(1) on the loop);
-the worker embeds them a batch at a time, each batch its own job, so that a question
-(`suggest`, `similar`) waits for at most one batch, never for a whole backlog.
+the worker embeds them a few at a time, each batch its own job, so that a question
+(`suggest`, `similar`) waits for at most one small batch, never for a whole backlog; and
+it rests three times as long as each batch took, so that warming takes at most a quarter
+of a core from the sockets (a flood of notes, as in the load benchmark, is then embedded
+later, or when a question needs it). The model loads lazily, on the first note or question
+(a server that never sees one never loads it): meanwhile similar_notes answers no notes.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,7 +25,8 @@ log = logging.getLogger("samenspel.sorting")
 Pair = tuple[str, str]  # a note as the model gets it: (id, text)
 
 WARM_DELAY_SECONDS = 0.5  # texts are gathered this long, then embedded together
-WARM_BATCH = 64  # texts per warm job (a question waits for one job at most)
+WARM_BATCH = 4  # texts per warm job (a question waits for one job at most)
+REST_FACTOR = 3.0  # after a warm job, rest this many times as long as it took
 WARM_BACKLOG = 5000  # texts waiting to be embedded; older ones are dropped past it
 # Questions waiting for the worker (all sockets of this process): past it, similar_notes
 # answers no notes at once (a hint may be missed) and suggest_themes nacks sorting_busy.
@@ -34,6 +40,7 @@ class SortWorker:
         self._backlog: collections.deque[str] = collections.deque(maxlen=WARM_BACKLOG)
         self._warming = False
         self._stopped = False
+        self._loading = False
         self.waiting = 0
 
     # ------------------------------------------------------------- in the worker
@@ -59,12 +66,16 @@ class SortWorker:
 
         return self._model().similar(text, [Note(*n) for n in candidates], limit)
 
-    def _warm_batch(self) -> None:
+    def _warm_batch(self) -> float:
+        """Embed a few queued texts; returns the seconds it took."""
+        start = time.perf_counter()
         texts: list[str] = []
         while self._backlog and len(texts) < WARM_BATCH:
             texts.append(self._backlog.popleft())
+        model = self._model()
         if texts:
-            self._model().warm(texts)
+            model.warm(texts)
+        return time.perf_counter() - start
 
     # ------------------------------------------------------------- on the loop
     def _executor(self) -> ThreadPoolExecutor:
@@ -75,6 +86,17 @@ class SortWorker:
     @property
     def busy(self) -> bool:
         return self.waiting >= MAX_WAITING
+
+    @property
+    def loaded(self) -> bool:
+        """The model is loaded (until then, similar_notes answers at once with none)."""
+        return self._sorter is not None
+
+    def load(self) -> None:
+        """Load the model in the worker, if not yet (never blocks; on the event loop)."""
+        if self._sorter is None and not self._loading and not self._stopped:
+            self._loading = True
+            asyncio.get_running_loop().run_in_executor(self._executor(), self._model)
 
     async def _run(self, call: Callable[..., Any], *args: Any) -> Any:
         self.waiting += 1
@@ -106,14 +128,22 @@ class SortWorker:
         if not self._backlog or self._stopped:
             self._warming = False
             return
+        self._loading = True
         future = asyncio.get_running_loop().run_in_executor(self._executor(), self._warm_batch)
         future.add_done_callback(self._batch_done)
 
-    def _batch_done(self, future: asyncio.Future[None]) -> None:
-        if not future.cancelled() and future.exception() is not None:
+    def _batch_done(self, future: asyncio.Future[float]) -> None:
+        took = 0.0
+        if future.cancelled():
+            return
+        if future.exception() is not None:
             log.warning("embedding notes failed: %r", future.exception())
             self._backlog.clear()
-        self._next_batch()
+        else:
+            took = future.result()
+        if self._stopped:
+            return
+        asyncio.get_running_loop().call_later(took * REST_FACTOR, self._next_batch)
 
     def stop(self) -> None:
         self._stopped = True

@@ -128,6 +128,9 @@ async def similar_notes(room: Room, args: dict[str, Any], viewer: Viewer,
         if not viewer.owns(n) and _shown(n) and note_visible(room, n, viewer)
         and (args["prompt_id"] is None or n["prompt_id"] == args["prompt_id"])
     ]
+    if not worker.loaded:
+        worker.load()  # a hint only: none until the model is there (ask again soon)
+        return {"notes": [], "loading": True}
     if not candidates or _visible_chars(text) < SIMILAR_MIN_CHARS or worker.busy:
         return {"notes": []}
     try:

@@ -8,6 +8,8 @@ import { t } from "./i18n.js";
 import { OP } from "./protocol.js";
 
 const PAUSE_MS = 500;
+/** The server's model was still loading (`loading`): ask again after this long. */
+const LOADING_MS = 1500;
 const MIN_CHARS = 3;
 
 /** Letters and digits in a text (what a question needs at least MIN_CHARS of). */
@@ -54,6 +56,11 @@ export function similarHint(conn, area, promptOf) {
     conn.ask(OP.SIMILAR_NOTES, { prompt_id: promptOf(), text })
       .then((result) => {
         if (wanted() !== text) return;
+        if (result.loading) {
+          clearTimeout(timer);
+          timer = window.setTimeout(ask, LOADING_MS);
+          return;
+        }
         shownFor = text;
         show(result.notes || []);
       })

@@ -13,7 +13,8 @@ apply_themes, undo_themes and similar_notes as the protocol has them.
 from __future__ import annotations
 
 import asyncio
-import json
+import csv
+from collections import Counter
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,16 @@ async def post_all(server: ServerProcess, code: str,
 
     ids = await asyncio.gather(*(write(p, c) for p, c in zip(phones, chunks, strict=True)))
     return [i for chunk in ids for i in chunk], phones
+
+
+async def model_loaded(phone: Client) -> None:
+    """Until the server's model has loaded, similar_notes answers `loading`."""
+    for _ in range(600):
+        answer = await phone.ok("similar_notes", {"prompt_id": None, "text": "model klaar?"})
+        if not answer["result"].get("loading"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the model did not load in 60 s")
 
 
 async def suggest(fac: Client, prompt_id: str | None = None) -> dict[str, Any]:
@@ -201,6 +212,7 @@ async def test_similar_notes_only_what_the_participant_may_see(server: ServerPro
     waiting = await post(cas, "Meer bomen bij de bushalte voor schaduw")
     await fac.ok("update_settings", {"approval_required": False})
     others = [await post(cas, f"Meer bomen langs de weg {i} voor schaduw") for i in range(4)]
+    await model_loaded(ann)
     answer = (await ann.ok("similar_notes", {"prompt_id": "q1", "text": "meer bomen schaduw"}))
     assert answer["seq"] is None
     found = answer["result"]["notes"]
@@ -263,32 +275,117 @@ async def test_a_thousand_notes(server: ServerProcess) -> None:
 
 
 # ------------------------------------------------------------------ quality (eval set)
-def evaluation_set() -> list[dict[str, Any]]:
-    for path in sorted((ROOT / "tests" / "data").glob("sorting_eval*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        notes: list[dict[str, Any]] = data["notes"] if isinstance(data, dict) else data
-        return notes
-    pytest.fail("the evaluation set (tests/data/sorting_eval*.json) is missing")
+DATA = ROOT / "tests" / "data" / "sorting"
+
+
+def tsv(name: str) -> list[dict[str, str]]:
+    path = DATA / name
+    if not path.exists():
+        pytest.fail(f"the evaluation set is missing: {path}")
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def adjusted_rand(truth: list[str], found: list[str]) -> float:
+    """Adjusted Rand index of two labellings of the same notes."""
     def pairs(n: int) -> float:
         return n * (n - 1) / 2
 
-    table: dict[tuple[str, str], int] = {}
-    for t, f in zip(truth, found, strict=True):
-        table[(t, f)] = table.get((t, f), 0) + 1
-    rows: dict[str, int] = {}
-    cols: dict[str, int] = {}
-    for (t, f), n in table.items():
-        rows[t] = rows.get(t, 0) + n
-        cols[f] = cols.get(f, 0) + n
-    index = sum(pairs(n) for n in table.values())
-    a, b = sum(pairs(n) for n in rows.values()), sum(pairs(n) for n in cols.values())
+    index = sum(pairs(n) for n in Counter(zip(truth, found, strict=True)).values())
+    a = sum(pairs(n) for n in Counter(truth).values())
+    b = sum(pairs(n) for n in Counter(found).values())
     expected = a * b / pairs(len(truth))
     top = (a + b) / 2
-    return (index - expected) / (top - expected) if top != expected else 1.0
+    return 0.0 if top == expected else (index - expected) / (top - expected)
 
 
 def pair_set(groups: list[list[str]]) -> set[frozenset[str]]:
     return {frozenset(p) for g in groups for p in combinations(g, 2)}
+
+
+async def test_the_evaluation_set_through_the_protocol(server: ServerProcess) -> None:
+    """s-model's evaluation set posted by phones: the suggested themes against the hand
+    themes (ARI, a note left out is a theme of its own), the duplicate groups against the
+    hand-labelled ones (pair precision and recall), then apply and undo."""
+    rows = tsv("notes.tsv")
+    w, fac = await workshop(server)
+    ids, phones = await post_all(server, w["code"], [r["text"] for r in rows])
+    row_of = dict(zip(ids, rows, strict=True))
+    await fac.wait_for(lambda: len(fac.state["notes"]) == len(rows))  # type: ignore[index]
+    await fac.ok("set_phase", {"phase": "cluster"})
+    answer = await suggest(fac)
+    shape_ok(answer, set(ids))
+
+    label = {i: f"left:{i}" for i in ids}
+    for k, theme in enumerate(answer["themes"]):
+        label.update({i: f"theme:{k}" for i in theme["note_ids"]})
+    ari = adjusted_rand([row_of[i]["theme"] for i in ids], [label[i] for i in ids])
+    hand: dict[str, list[str]] = {}
+    for i in ids:
+        if row_of[i]["dup"]:
+            hand.setdefault(row_of[i]["dup"], []).append(i)
+    truth, found = pair_set(list(hand.values())), pair_set(answer["duplicates"])
+    precision = len(truth & found) / len(found) if found else 0.0
+    recall = len(truth & found) / len(truth)
+    print(f"eval set over the protocol: ARI {ari:.2f}, {len(answer['themes'])} themes; "
+          f"duplicates P {precision:.2f} R {recall:.2f}")
+    assert ari >= 0.5, ari
+    assert precision >= 0.8 and recall >= 0.5, (precision, recall)
+
+    # The proposal applied as it is, then undone: every role as before (a phone too).
+    screens = [fac, phones[0]]
+    await fresh_equal(server, screens)
+    before = {c.name: comparable(c.state) for c in screens}  # type: ignore[arg-type]
+    themes = [{"title": t["title"], "note_ids": t["note_ids"]} for t in answer["themes"]]
+    applied = (await fac.ok("apply_themes", {"themes": themes}))["result"]
+    assert len(applied["cluster_ids"]) == len(themes)
+    await fac.ok("undo_themes", {"undo_id": applied["undo_id"]})
+    await fresh_equal(server, screens)
+    for c in screens:
+        assert comparable(c.state) == before[c.name], c.name  # type: ignore[arg-type]
+    await close_all(fac, *phones)
+
+
+async def test_into_existing_themes_and_similar_notes_on_the_set(server: ServerProcess) -> None:
+    """Three notes per hand theme sorted by hand first: the unsorted rest is proposed into
+    those clusters (cluster_id, the cluster's title); "Lijkt op" for the set's queries."""
+    rows = tsv("notes.tsv")
+    w, fac = await workshop(server)
+    ids, phones = await post_all(server, w["code"], [r["text"] for r in rows])
+    row_of = dict(zip(ids, rows, strict=True))
+    await fac.wait_for(lambda: len(fac.state["notes"]) == len(rows))  # type: ignore[index]
+    titles = {r["theme"]: r["title_nl"] for r in tsv("themes.tsv")}
+    cluster_of: dict[str, str] = {}
+    for theme in titles:
+        given = [i for i in ids if row_of[i]["theme"] == theme and row_of[i]["given"] == "g"]
+        if given:
+            ack = await fac.ok("cluster", {"note_ids": given, "cluster_id": None,
+                                           "title": titles[theme]})
+            cluster_of[ack["result"]["cluster_id"]] = theme
+    answer = await suggest(fac)
+    rest = [i for i in ids if row_of[i]["given"] != "g"]
+    shape_ok(answer, set(rest))
+    placed = {i: t["cluster_id"] for t in answer["themes"] if t.get("cluster_id")
+              for i in t["note_ids"]}
+    for t in answer["themes"]:
+        if t.get("cluster_id"):
+            assert t["title"] == titles[cluster_of[t["cluster_id"]]], t
+    right = sum(1 for i in rest if cluster_of.get(placed.get(i, "")) == row_of[i]["theme"])
+    accuracy = right / len(rest)
+
+    asker = phones[0]
+    await model_loaded(asker)
+    hits = 0
+    queries = tsv("queries.tsv")
+    by_row = {r["id"]: i for i, r in row_of.items()}
+    for q in queries:
+        found = (await asker.ok("similar_notes", {"prompt_id": "q1", "text": q["text"]}))[
+            "result"]["notes"]
+        assert len(found) <= 3
+        targets = {by_row[t] for t in q["targets"].split()}
+        hits += any(n["note_id"] in targets for n in found)
+    print(f"eval set over the protocol: into existing themes {accuracy:.2f}; "
+          f"similar_notes hit rate {hits / len(queries):.2f}")
+    assert accuracy >= 0.5, accuracy
+    assert hits / len(queries) >= 0.6, hits
+    await close_all(fac, *phones)
