@@ -71,7 +71,7 @@ class OpLoop:
                 client.push(protocol.error_frame(err, self.lang))
                 continue
             kind = data["type"]
-            if kind == "op" and data.get("op") in QUERY_OPS:
+            if kind == "op" and isinstance(data.get("op"), str) and data["op"] in QUERY_OPS:
                 self.ask(feed, client, data)
             elif kind == "op":
                 client.push(await self.handle_op(feed, client.viewer, data))

@@ -16,6 +16,8 @@ import { untitled } from "./ui.js";
 
 const PHASES = ["collect", "cluster"];
 const MAX_TITLE = 80;
+/** Notes one apply_themes may move (server/rules.py MAX_IDS): the rest waits for the next. */
+const MAX_NOTES = 500;
 
 /** @param {any} conn the control screen's connection */
 export function suggestPanel(conn) {
@@ -86,9 +88,11 @@ export function suggestPanel(conn) {
     if (!state) return;
     const clusters = new Set(state.clusters.map((c) => c.id));
     const out = [];
+    let room = MAX_NOTES;
     for (const theme of themes) {
-      const ids = stillLoose(state, theme.note_ids);
+      const ids = stillLoose(state, theme.note_ids).slice(0, room);
       if (!ids.length) continue;
+      room -= ids.length;
       if (theme.cluster_id && clusters.has(theme.cluster_id)) {
         out.push({ title: "", note_ids: ids, cluster_id: theme.cluster_id });
       } else if (!theme.cluster_id) {
