@@ -23,7 +23,14 @@ const MAX_NOTES = 500;
 export function suggestPanel(conn) {
   /** @type {{themes: any[], duplicates: string[][], texts: Map<string, string>} | null} */
   let proposal = null;
-  let undoId = null;
+  // The last apply's undo id, kept across a reload of the control screen.
+  const undoKey = `samenspel:undo:${conn.workshop || conn.opts?.workshop || ""}`;
+  let undoId = sessionStorage.getItem(undoKey);
+  const keepUndo = (id) => {
+    undoId = id;
+    if (id) sessionStorage.setItem(undoKey, id);
+    else sessionStorage.removeItem(undoKey);
+  };
   let asking = false;
   let uid = 0;
 
@@ -74,6 +81,9 @@ export function suggestPanel(conn) {
   undoButton.addEventListener("click", () => {
     if (!undoId) return;
     conn.send(OP.UNDO_THEMES, { undo_id: undoId });
+    keepUndo(null);  // sent once (the outbox sends it again if need be): no second press
+    undoButton.hidden = true;
+    askButton.focus();
   });
 
   /** The notes of a proposed theme that may still go: there, visible, and (for the
@@ -218,12 +228,12 @@ export function suggestPanel(conn) {
     /** An op was acked: a proposal applied (its undo id) or undone. */
     acked(entry, result) {
       if (entry.op === OP.APPLY_THEMES && result.undo_id) {
-        undoId = result.undo_id;
+        keepUndo(result.undo_id);
         const words = t("suggest.applied", { count: result.cluster_ids.length });
         say(words);
         announce(words);
       } else if (entry.op === OP.UNDO_THEMES) {
-        undoId = null;
+        keepUndo(null);
         say(t("suggest.undone"));
         announce(t("suggest.undone"));
         askButton.focus();
@@ -232,7 +242,7 @@ export function suggestPanel(conn) {
     /** An op was refused: an undo that can no longer be done is forgotten. */
     nacked(entry, error) {
       if (entry.op === OP.UNDO_THEMES && error.code === "undo_stale") {
-        undoId = null;
+        keepUndo(null);
         say(error.message);
       }
     },
