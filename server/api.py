@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server import metrics
 from server.admission import Admission
 from server.args import clean_workshop
 from server.control import Erased, KeysRotated
@@ -50,6 +51,7 @@ async def authorize(request: Request) -> str | Response:
     admission: Admission = request.app.state.admission
     address = request.client.host if request.client else None
     if await admission.limited(address):
+        metrics.rate_limited("attempts")
         return error("too_many_attempts", 429, lang)
     if await store.check_key(workshop_id, facilitator_key(request, workshop_id), view=False):
         return str(workshop_id)
@@ -74,6 +76,7 @@ async def create_workshop(request: Request) -> Response:
         return JSONResponse({"error": err.body(lang)}, status_code=400)
     made = await request.app.state.limiter.hit("create", address, CREATE_WINDOW)
     if made > settings.creates_per_hour:
+        metrics.rate_limited("creates")
         return error("too_many_attempts", 429, lang)
     created = await request.app.state.store.create_workshop(clean, settings.code_odds)
     wid, code = created["id"], created["code"]

@@ -185,6 +185,7 @@ class Batch:
     items: list[Item] = field(default_factory=list)
     own: dict[str, dict[int, Any]] = field(default_factory=dict)
     due: float | None = None  # time.monotonic() when it goes out (set by its first item)
+    read_at: float | None = None  # time.monotonic() its first item was read (for /metrics)
 
 
 class Prepared:
