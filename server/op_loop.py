@@ -128,13 +128,16 @@ class OpLoop:
                 if feed.position >= self.acked:
                     break
                 await asyncio.sleep(ROOM_WAIT_STEP)
+            started = time.perf_counter()
             try:
                 if op == "suggest_themes":
                     result = await suggest_themes(feed.room, args, self.hub.sorting)
                 else:
                     result = await similar_notes(feed.room, args, viewer, self.hub.sorting)
             except DomainError as err:
+                metrics.op_answered(op, err.code)
                 return protocol.nack(op_id, err.code, self.lang, err.params)
+            metrics.op_answered(op, "ok", time.perf_counter() - started)
             return protocol.ack(op_id, None, result)
         actor = viewer.pid or ""
         answer_key = f"{viewer.role[0]}:{actor}:{op_id}"

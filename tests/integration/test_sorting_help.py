@@ -329,9 +329,6 @@ async def test_the_evaluation_set_through_the_protocol(server: ServerProcess) ->
     recall = len(truth & found) / len(truth)
     print(f"eval set over the protocol: ARI {ari:.2f}, {len(answer['themes'])} themes; "
           f"duplicates P {precision:.2f} R {recall:.2f}")
-    assert ari >= 0.5, ari
-    assert precision >= 0.8 and recall >= 0.5, (precision, recall)
-
     # The proposal applied as it is, then undone: every role as before (a phone too).
     screens = [fac, phones[0]]
     await fresh_equal(server, screens)
@@ -344,6 +341,9 @@ async def test_the_evaluation_set_through_the_protocol(server: ServerProcess) ->
     for c in screens:
         assert comparable(c.state) == before[c.name], c.name  # type: ignore[arg-type]
     await close_all(fac, *phones)
+    # The targets of issue 11.
+    assert ari >= 0.5, ari
+    assert precision >= 0.8 and recall >= 0.5, (precision, recall)
 
 
 async def test_into_existing_themes_and_similar_notes_on_the_set(server: ServerProcess) -> None:
