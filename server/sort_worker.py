@@ -6,8 +6,12 @@ the worker embeds them a few at a time, each batch its own job, so that a questi
 (`suggest`, `similar`) waits for at most one small batch, never for a whole backlog; and
 it rests three times as long as each batch took, so that warming takes at most a quarter
 of a core from the sockets (a flood of notes, as in the load benchmark, is then embedded
-later, or when a question needs it). The model loads lazily, on the first note or question
-(a server that never sees one never loads it): meanwhile similar_notes answers no notes.
+later, or when a question needs it).
+
+The model loads lazily, on the first question (suggest_themes, or a phone's similar_notes
+as its participant types): a server process that is never asked never loads it (150 MB,
+seconds of CPU), nor embeds a note; until then notes' texts are only queued (bounded).
+While it loads, similar_notes answers no notes (`loading`).
 """
 
 from __future__ import annotations
@@ -93,12 +97,16 @@ class SortWorker:
         return self._sorter is not None
 
     def load(self) -> None:
-        """Load the model in the worker, if not yet (never blocks; on the event loop)."""
-        if self._sorter is None and not self._loading and not self._stopped:
+        """Load the model in the worker, if not yet, then embed the queued notes (never
+        blocks; on the event loop)."""
+        if not self._loading and not self._stopped:
             self._loading = True
-            asyncio.get_running_loop().run_in_executor(self._executor(), self._model)
+            future = asyncio.get_running_loop().run_in_executor(self._executor(), self._model)
+            future.add_done_callback(_log_failure)
+            self._kick()
 
     async def _run(self, call: Callable[..., Any], *args: Any) -> Any:
+        self.load()
         self.waiting += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(
@@ -120,6 +128,10 @@ class SortWorker:
         if self._stopped or not texts:
             return
         self._backlog.extend(texts)
+        if self._loading:
+            self._kick()
+
+    def _kick(self) -> None:
         if not self._warming and self._backlog:
             self._warming = True
             asyncio.get_running_loop().call_later(WARM_DELAY_SECONDS, self._next_batch)
@@ -128,7 +140,6 @@ class SortWorker:
         if not self._backlog or self._stopped:
             self._warming = False
             return
-        self._loading = True
         future = asyncio.get_running_loop().run_in_executor(self._executor(), self._warm_batch)
         future.add_done_callback(self._batch_done)
 
@@ -150,3 +161,8 @@ class SortWorker:
         self._backlog.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the sorting model did not load: %r", future.exception())

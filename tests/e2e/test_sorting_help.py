@@ -39,7 +39,7 @@ def test_suggest_rename_drop_apply_and_undo(
     page = control.page
     page.click("#suggest-ask")
     themes = page.locator("#suggest-proposal .suggest-theme")
-    expect(themes.first).to_be_visible(timeout=15_000)
+    expect(themes.first).to_be_visible(timeout=60_000)  # the model loads at the first question
     expect(page.locator("#suggest-status")).to_contain_text("voorgesteld")
     first = themes.first
     expect(first.locator(".suggest-reason")).not_to_have_text("")
@@ -90,7 +90,7 @@ def test_the_phone_says_lijkt_op_for_a_paraphrase(
     area.click()
     area.press_sequentially("Plant meer bomen voor schaduw in onze straat", delay=20)
     hint = page.locator("#similar")
-    expect(hint).to_be_visible(timeout=10_000)
+    expect(hint).to_be_visible(timeout=60_000)  # the server's model loads at the first hint
     expect(hint).to_contain_text("Lijkt op")
     expect(hint.locator("li")).to_contain_text(["Meer bomen in de straat, het is bloedheet"])
     assert page.locator("#similar-live").get_attribute("aria-live") == "polite"
