@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LAPTOP, PHONE, Screens
+from tests.e2e.conftest import LAPTOP, PHONE, Screens, shot
 from tests.e2e.pages import Control, Phone
 from tests.e2e.test_a11y import assert_accessible
 
@@ -46,6 +46,8 @@ def test_suggest_rename_drop_apply_and_undo(
     notes = first.locator(".suggest-note-text").all_text_contents()
     assert len(notes) >= 2, notes
     assert_accessible(page, "control with a proposal")
+    page.locator("#suggest-section").scroll_into_view_if_needed()
+    shot(page, "control-suggest")
 
     # Rename the first theme and leave out its first note, by keyboard.
     name = first.locator("input.suggest-name")
@@ -96,6 +98,7 @@ def test_the_phone_says_lijkt_op_for_a_paraphrase(
     assert page.locator("#similar-live").get_attribute("aria-live") == "polite"
     expect(area).to_be_focused()   # a hint only: the focus stays where the typing is
     assert_accessible(page, "phone with a hint")
+    shot(page, "phone-similar")
     # The participant may post all the same; the hint goes with the text.
     page.click("#post-note")
     expect(other.my_note("Plant meer bomen voor schaduw in onze straat")).to_be_visible()
