@@ -21,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.admission import Admission
 from server.api import api_routes
+from server.api_plans import plan_routes
 from server.config import Settings
 from server.embedded import EmbeddedValkey, lock_data_dir
 from server.hub import Hub
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *api_routes(),
         *report_routes(),
+        *plan_routes(),
         *metrics_routes(),
         WebSocketRoute("/ws", ws_endpoint),
         *page_routes(),

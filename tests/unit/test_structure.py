@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "view*", "results", "room*", "fanout*", "protocol", "exports", "qr",
               "apply*", "client_state*", "limits", "args", "ids", "text", "votes",
               "workshop_settings", "feed", "phone_batches", "backoff", "shared_loads",
-              "metrics", "log_format", "sorting*")),
+              "metrics", "log_format", "sorting*", "plan_*")),
     # The store: every Redis key and command, and the embedded Valkey.
     ("store", ("store*", "batcher", "embedded*", "valkey_*", "ratelimit*")),
     # What serves the sockets and the pages, on top of the store.
