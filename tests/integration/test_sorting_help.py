@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_session_plan import create_plan
 from tests.support import Client, ServerProcess, close_all, create_workshop
 from tests.support.compare import comparable, differences
 from tests.support.fresh import fresh_equal
@@ -165,6 +166,31 @@ async def test_undo_is_stale_after_a_note_moved_or_a_theme_renamed(
     await fac.ok("cluster", {"note_ids": [ids[3]], "cluster_id": made[0]})
     assert (await fac.refused("undo_themes", {"undo_id": undo_id}))["code"] == "undo_stale"
     assert (await fac.refused("undo_themes", {"undo_id": "nothing"}))["code"] == "undo_stale"
+    await close_all(fac, *phones)
+
+
+async def test_on_the_current_activity_of_a_plan(server: ServerProcess) -> None:
+    """With a session plan, the sorting ops see the current activity only; an undo made in
+    another activity is stale there, and works again once that activity is back."""
+    w = await create_plan(server.url, {"title": "Avond", "activities": [
+        {"title": "Een", "prompts": ["Wat kan beter?"]},
+        {"title": "Twee", "prompts": ["Wat neem je mee?"]}]})
+    fac = Client(server, name="fac")
+    await fac.staff("facilitator", w["id"], w["facilitator_key"])
+    ids, phones = await post_all(server, w["code"], ["Meer bomen", "Meer groen", "Bankjes"])
+    applied = (await fac.ok("apply_themes", {"themes": [
+        {"title": "Groen", "note_ids": ids[:2]}]}))["result"]
+    moved = await fac.ok("set_activity", {"activity_id": "a2"})
+    await fac.wait_seq(moved["seq"])
+    assert await suggest(fac) == {"themes": [], "duplicates": []}   # no notes here
+    assert (await fac.refused("undo_themes", {"undo_id": applied["undo_id"]}))[
+        "code"] == "undo_stale"
+    back = await fac.ok("set_activity", {"activity_id": "a1"})
+    await fac.wait_seq(back["seq"])
+    undone = await fac.ok("undo_themes", {"undo_id": applied["undo_id"]})
+    await fac.wait_seq(undone["seq"])
+    assert fac.state["clusters"] == []  # type: ignore[index]
+    assert all(n["cluster_id"] is None for n in fac.state["notes"])  # type: ignore[index]
     await close_all(fac, *phones)
 
 
