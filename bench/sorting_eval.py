@@ -23,7 +23,7 @@ from bench import sorting_data as data
 from server.sorting import TUNING, Cluster, Note, Sorter, Tuning
 from server.sorting_embed import BACKENDS
 
-TFIDF_TUNING = Tuning(theme=0.10, duplicate=0.30, fit=0.05, margin=0.0, similar=0.05)
+TFIDF_TUNING = Tuning(theme=0.05, duplicate=0.15, fit=0.05, margin=0.0, similar=0.05)
 
 
 def ari(truth: list[str], found: list[str]) -> float:
@@ -106,10 +106,9 @@ def candidates() -> list[tuple[str, Sorter]]:
 
 def sweep(name: str, sorter: Sorter) -> None:
     base = sorter.tuning
-    grid = [round(x, 3) for x in _grid(name)]
     for field in ("theme", "duplicate", "fit", "similar"):
         cells = []
-        for value in grid:
+        for value in (round(x, 3) for x in _grid(name, field)):
             sorter.tuning = base._replace(**{field: value})
             f = figures(sorter)
             cell = {"theme": f"ari {f['ari']:.2f} n{f['themes']:.0f}",
@@ -121,7 +120,11 @@ def sweep(name: str, sorter: Sorter) -> None:
     sorter.tuning = base
 
 
-def _grid(name: str) -> list[float]:
+def _grid(name: str, field: str) -> list[float]:
+    """Themes and duplicates are found on centred vectors (sorting_cluster.centered),
+    whose cosines spread from 0 for every model; fit and similar use the raw ones."""
+    if field in ("theme", "duplicate"):
+        return [0.05 * k for k in range(15)]
     if name == "e5":
         return [0.80 + 0.01 * k for k in range(14)]
     if name == "tfidf":
@@ -132,6 +135,7 @@ def _grid(name: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", action="store_true", help="figures over thresholds")
+    parser.add_argument("--only", help="one candidate: use, e5 or tfidf")
     args = parser.parse_args()
     rows = data.notes()
     print(f"{len(rows)} notes, {len(set(r.theme for r in rows))} hand themes, "
@@ -141,6 +145,8 @@ def main() -> None:
             "fit placed", "fit P", "similar hit")
     print(" | ".join(head))
     for name, sorter in candidates():
+        if args.only and name != args.only:
+            continue
         f = figures(sorter)
         print(" | ".join([name] + [f"{f[k]:.2f}" for k in (
             "ari", "themes", "left_out", "dup_precision", "dup_recall", "fit_accuracy",

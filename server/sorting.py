@@ -63,7 +63,7 @@ class Tuning(NamedTuple):
 
 TUNING: dict[str, Tuning] = {
     "use": Tuning(theme=0.05, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30),
-    "e5": Tuning(theme=0.86, duplicate=0.90, fit=0.85, margin=0.005, similar=0.87),
+    "e5": Tuning(theme=0.10, duplicate=0.40, fit=0.85, margin=0.005, similar=0.85),
 }
 DEFAULT_MODEL = "use"
 MIN_THEME = 2
