@@ -91,6 +91,11 @@ class Sorter:
         """Up to `limit` candidates that say much the same as `text`, most alike first."""
         if not candidates or limit <= 0 or not text.strip():
             return []
+        if not _has_word(text):     # only emoji or punctuation: only the same text
+            same = " ".join(text.split())
+            return [Similar(n.id, n.text, 1.0) for n in candidates
+                    if " ".join(n.text.split()) == same][:limit]
+        candidates = [n for n in candidates if _has_word(n.text)]
         vectors = self.embedder.vectors([text, *(n.text for n in candidates)])
         sims = vectors[1:] @ vectors[0]
         floor = self.tuning.similar
@@ -111,11 +116,10 @@ class Sorter:
         vectors = self.embedder.vectors([n.text for n in notes])
         every = [n.text for n in notes] + [m.text for c in clusters for m in c.notes]
         df, total = wording.document_frequency(every), len(every)
-        themes, rest = self._into_clusters(notes, vectors, clusters, language)
         # Only notes with a letter or digit are grouped by meaning: the model sees every
         # emoji-only note as alike ("🚲" and "😡"), so those are grouped only when equal.
         worded = [i for i in range(len(notes)) if _has_word(notes[i].text)]
-        rest = [i for i in rest if _has_word(notes[i].text)]
+        themes, rest = self._into_clusters(notes, vectors, worded, clusters, language)
         rest_vectors = grouping.centered(vectors[rest])
         for group in grouping.themes(rest_vectors, self.tuning.theme, MIN_THEME):
             members = [rest[i] for i in group]
@@ -131,17 +135,21 @@ class Sorter:
         dups += [ids for text, ids in same.items() if len(ids) >= 2 and text]
         return Suggestion(themes, dups)
 
-    def _into_clusters(self, notes: list[Note], vectors: Vectors, clusters: list[Cluster],
+    def _into_clusters(self, notes: list[Note], vectors: Vectors, worded: list[int],
+                       clusters: list[Cluster],
                        language: str) -> tuple[list[Theme], list[int]]:
-        """Themes with a cluster_id for the notes that fit a cluster; the other indices."""
+        """Themes with a cluster_id for the `worded` notes that fit a cluster; the indices
+        of the other worded notes."""
         if not clusters:
-            return [], list(range(len(notes)))
+            return [], worded
         examples = [self.embedder.vectors([m.text for m in c.notes] or [c.title])
                     for c in clusters]
-        fits = grouping.assign(vectors, examples, self.tuning.fit, self.tuning.margin)
+        found = grouping.assign(vectors[worded], examples, self.tuning.fit,
+                                self.tuning.margin)
+        fits = dict(zip(worded, found, strict=True))
         themes: list[Theme] = []
         for k, cluster in enumerate(clusters):
-            members = [i for i, f in enumerate(fits) if f == k]
+            members = [i for i, f in fits.items() if f == k]
             if not members:
                 continue
             texts = [m.text for m in cluster.notes] or [cluster.title]
@@ -149,7 +157,7 @@ class Sorter:
             themes.append(Theme(cluster.title, [notes[i].id for i in members],
                                 _fit_reason(len(members), cluster.title, nearest, language),
                                 cluster.id))
-        return themes, [i for i, f in enumerate(fits) if f is None]
+        return themes, [i for i, f in fits.items() if f is None]
 
     def _new_theme(self, notes: list[Note], vectors: Vectors, members: list[int],
                    df: Counter[str], total: int, language: str) -> Theme:
