@@ -43,6 +43,22 @@ def notes() -> list[Row]:
             for r in _tsv("notes.tsv")]
 
 
+def half(rows: list[Row], which: str) -> list[Row]:
+    """The development half ("dev": the 1st, 3rd, ... note of each hand theme, in file
+    order), the held-out half ("held": the others) or every row ("all"). Tuning looks
+    only at "dev"."""
+    if which == "all":
+        return rows
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        k = seen.get(r.theme, 0)
+        seen[r.theme] = k + 1
+        if (k % 2 == 0) == (which == "dev"):
+            out.append(r)
+    return out
+
+
 def queries() -> list[Query]:
     return [Query(r["text"], frozenset(r["targets"].split())) for r in _tsv("queries.tsv")]
 
