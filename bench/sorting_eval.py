@@ -108,13 +108,13 @@ def candidates() -> list[tuple[str, Sorter]]:
     return found
 
 
-def sweep(name: str, sorter: Sorter) -> None:
+def sweep(name: str, sorter: Sorter, rows: list[data.Row]) -> None:
     base = sorter.tuning
     for field in ("theme", "duplicate", "fit", "similar"):
         cells = []
         for value in (round(x, 3) for x in _grid(name, field)):
             sorter.tuning = base._replace(**{field: value})
-            f = figures(sorter)
+            f = figures(sorter, rows)
             cell = {"theme": f"ari {f['ari']:.2f} n{f['themes']:.0f}",
                     "duplicate": f"P {f['dup_precision']:.2f} R {f['dup_recall']:.2f}",
                     "fit": f"acc {f['fit_accuracy']:.2f}",
@@ -140,8 +140,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", action="store_true", help="figures over thresholds")
     parser.add_argument("--only", help="one candidate: use, e5 or tfidf")
+    parser.add_argument("--set", default="stationsplein", choices=sorted(data.SETS),
+                        help="which evaluation set")
+    parser.add_argument("--half", default="all", choices=("all", "dev", "held"),
+                        help="the development half (tuned on), the held-out half, or all")
     args = parser.parse_args()
-    rows = data.notes()
+    data.choose(args.set)
+    rows = data.half(data.notes(), args.half)
     print(f"{len(rows)} notes, {len(set(r.theme for r in rows))} hand themes, "
           f"{len({r.dup for r in rows if r.dup})} duplicate groups, "
           f"{len(data.queries())} queries; tuning: {dict(TUNING)}")
@@ -151,12 +156,12 @@ def main() -> None:
     for name, sorter in candidates():
         if args.only and name != args.only:
             continue
-        f = figures(sorter)
+        f = figures(sorter, rows)
         print(" | ".join([name] + [f"{f[k]:.2f}" for k in (
             "ari", "themes", "left_out", "dup_precision", "dup_recall", "fit_accuracy",
             "fit_placed", "fit_precision", "similar_hit_rate")]))
         if args.sweep:
-            sweep(name, sorter)
+            sweep(name, sorter, rows)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ class Lexicon:
         return [w for w in dict.fromkeys(TOKEN.findall(fold(text)))
                 if concept in self.split(w)]
 
-    def vectors(self, texts: Sequence[str], field_weight: float = 0.5) -> Vectors:
+    def vectors(self, texts: Sequence[str], field_weight: float = 1.0) -> Vectors:
         """One row per text: its concepts weighted by how rare they are among these texts
         (so a concept every note names, like the place itself, counts little), plus its
         fields at `field_weight`; unit length, zero for a note that names no concept."""
