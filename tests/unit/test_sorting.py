@@ -134,3 +134,20 @@ def test_warm_fills_the_cache(model: Sorter) -> None:
     before = model.embedder.cached()
     model.warm(["een briefje dat nog niemand schreef 7f3a"])
     assert model.embedder.cached() == before + 1
+
+
+def test_emoji_only_text_finds_only_the_same_text(model: Sorter) -> None:
+    given = notes(["🌳🌳", "meer bomen graag", "😡", "🌳🌳"])
+    assert [h.note_id for h in model.similar("🌳🌳", given, 3)] == ["n0", "n3"]
+    assert all(h.note_id not in {"n0", "n2", "n3"}
+               for h in model.similar("meer groen en bomen", given, 3))
+    clusters = [Cluster("c1", "Groen", notes(["meer bomen", "bloembakken"], "g"))]
+    result = model.suggest(notes(["🌳", "😡"]), clusters, "nl")
+    assert result.themes == [], "an emoji note fits no cluster by meaning"
+
+
+def test_a_very_long_note_answers(model: Sorter) -> None:
+    given = notes(["meer bomen " * 20_000, "meer bomen", "de bus is te laat"])
+    result = model.suggest(given, [], "nl")
+    check_shape(result, given)
+    assert model.similar("bomen " * 10_000, given, 3)
