@@ -66,8 +66,7 @@ export function suggestPanel(conn) {
       const words = proposal.themes.length || proposal.duplicates.length
         ? t("suggest.found", { count: proposal.themes.length, groups: proposal.duplicates.length })
         : t("suggest.none");
-      say(words);
-      announce(words);
+      say(words);  // (a status region: it is read out, once)
       drawProposal(conn.state);
     } catch (error) {
       say(error?.message || t(error?.code === "offline" ? "suggest.offline" : "error.generic"));
@@ -229,13 +228,10 @@ export function suggestPanel(conn) {
     acked(entry, result) {
       if (entry.op === OP.APPLY_THEMES && result.undo_id) {
         keepUndo(result.undo_id);
-        const words = t("suggest.applied", { count: result.cluster_ids.length });
-        say(words);
-        announce(words);
+        say(t("suggest.applied", { count: result.cluster_ids.length }));
       } else if (entry.op === OP.UNDO_THEMES) {
         keepUndo(null);
         say(t("suggest.undone"));
-        announce(t("suggest.undone"));
         askButton.focus();
       }
     },
