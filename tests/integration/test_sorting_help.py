@@ -7,6 +7,7 @@ apply_themes, undo_themes and similar_notes as the protocol has them.
 - apply_themes then undo_themes gives every role the exact state it had before, equal to
   a fresh welcome; undo_stale after a note moved or a theme renamed; one step each.
 - similar_notes: only notes the participant may see, never its own, at most three.
+- With a session plan: the current activity only; an undo is stale in another activity.
 - Bad input: an empty workshop, one note, only emoji, HTML-looking text, 1,000 notes.
 """
 
