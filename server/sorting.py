@@ -181,6 +181,16 @@ class Sorter:
                    df: Counter[str], total: int, language: str) -> Theme:
         texts = [notes[i].text for i in members]
         center = notes[grouping.central(vectors, members)].text
+        lexicon = concepts.lexicon()
+        found = lexicon.topics(texts)
+        if found:
+            label = [lexicon.concepts[k].label_nl if language == "nl"
+                     else lexicon.concepts[k].label_en for k, _, _ in found]
+            return Theme(wording.topic_title(label, language),
+                         [notes[i].id for i in members],
+                         wording.topic_reason([(lb, c, w) for lb, (_, c, w)
+                                               in zip(label, found, strict=True)],
+                                              center, len(members), language))
         keywords = wording.shared_words(texts, df, total)
         return Theme(wording.title_for(keywords, center, language),
                      [notes[i].id for i in members],

@@ -27,6 +27,7 @@ TOKEN = re.compile(r"[a-z0-9]+")
 ENDINGS = ("tjes", "etje", "jes", "tje", "ers", "en", "er", "je", "es", "s", "e", "n")
 MIN_PART = 3     # a compound part has at least this many letters
 MIN_COMPOUND = 4  # only terms this long are looked for inside compounds
+MIN_FIRST = 5     # a known first part with an unknown rest: only this long ("geld|ende" no)
 
 
 class Concept(NamedTuple):
@@ -46,6 +47,7 @@ class Lexicon:
         self._terms = terms     # may be found inside a compound
         self._whole = whole     # only as a whole word
         self._field_of = [self.fields.index(c.field) for c in concepts]
+        self._memo: dict[str, frozenset[int]] = {}
 
     def lookup(self, word: str) -> set[int]:
         """Concepts of a word as written or with one ending taken off ("bomen",
@@ -56,14 +58,23 @@ class Lexicon:
                 return hit
         return set()
 
-    def _part(self, word: str) -> set[int]:
+    def _part(self, word: str, least: int = MIN_COMPOUND) -> set[int]:
         for form in _forms(word):
             hit = self._terms.get(form)
-            if hit and len(form) >= MIN_COMPOUND:
+            if hit and len(form) >= least:
                 return hit
         return set()
 
-    def split(self, word: str) -> set[int]:
+    def split(self, word: str) -> frozenset[int]:
+        """Concepts of a word, whole or as a compound (remembered; see _split)."""
+        found = self._memo.get(word)
+        if found is None:
+            found = frozenset(self._split(word))
+            if len(self._memo) < 100_000:
+                self._memo[word] = found
+        return found
+
+    def _split(self, word: str) -> set[int]:
         """Concepts of a word, whole or as a compound: the longest known head
         ("fietsen|stalling"), then the rest the same way; else the longest known first
         part ("parkeer|verbod")."""
@@ -73,9 +84,9 @@ class Lexicon:
         for cut in range(MIN_PART, len(word) - MIN_PART + 1):
             head = self._part(word[cut:])
             if head:
-                return head | self.split(word[:cut])
-        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
-            first = self._part(word[:cut])
+                return head | self._split(word[:cut])
+        for cut in range(len(word) - MIN_PART, MIN_FIRST - 1, -1):
+            first = self._part(word[:cut], MIN_FIRST)
             if first:
                 return set(first)
         return set()
@@ -92,6 +103,22 @@ class Lexicon:
         """The words of a note that name this concept (for a reason)."""
         return [w for w in dict.fromkeys(TOKEN.findall(fold(text)))
                 if concept in self.split(w)]
+
+    def topics(self, texts: Sequence[str], limit: int = 2) -> list[tuple[int, int, list[str]]]:
+        """The concepts a group of notes is about: (concept, how many notes name it, the
+        words they use for it), named by at least two notes and a third of them, most
+        named first."""
+        count: dict[int, int] = {}
+        used: dict[int, dict[str, None]] = {}
+        for text in texts:
+            for k in self.concepts_of(text):
+                count[k] = count.get(k, 0) + 1
+                for w in self.words_for(text, k):
+                    used.setdefault(k, {})[w] = None
+        need = max(2, -(-len(texts) // 3))
+        ranked = sorted((k for k, c in count.items() if c >= need),
+                        key=lambda k: (-count[k], k))
+        return [(k, count[k], list(used[k])[:4]) for k in ranked[:limit]]
 
     def vectors(self, texts: Sequence[str], field_weight: float = 1.0) -> Vectors:
         """One row per text: its concepts weighted by how rare they are among these texts

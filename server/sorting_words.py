@@ -123,6 +123,29 @@ def reason_for(keywords: Sequence[str], central: str, size: int, language: str) 
             f"the most typical one: “{quote}”.")
 
 
+def topic_title(labels: Sequence[str], language: str) -> str:
+    """A title from the concepts the notes name: "Hitte en verkoeling · bomen"."""
+    text = " · ".join(labels[:2])
+    return (text[0].upper() + text[1:]) if text else ("Thema" if language == "nl" else "Theme")
+
+
+def topic_reason(topics: Sequence[tuple[str, int, Sequence[str]]], central: str, size: int,
+                 language: str) -> str:
+    """Why these notes go together, from what they name: each topic with how many of
+    them name it and the words they use for it."""
+    quote = shorten(central, 80)
+    conj = "en" if language == "nl" else "and"
+    parts = []
+    for label, count, used in topics:
+        of = f"{count} van de {size}" if language == "nl" else f"{count} of {size}"
+        parts.append(f"{label} ({of}: {_listing(used, conj)})")
+    if language == "nl":
+        return (f"Deze {size} briefjes gaan over {' en '.join(parts)}; "
+                f"het meest typerende: „{quote}”.")
+    return (f"These {size} notes are about {' and '.join(parts)}; "
+            f"the most typical one: “{quote}”.")
+
+
 def _listing(items: Sequence[str], conjunction: str) -> str:
     quoted = [f"„{w}”" if conjunction == "en" else f"“{w}”" for w in items]
     if len(quoted) == 1:

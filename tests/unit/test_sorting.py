@@ -57,7 +57,7 @@ def test_two_clear_topics_make_two_themes(model: Sorter) -> None:
     assert sorted(sorted(t.note_ids) for t in result.themes) == [
         [f"b{i}" for i in range(4)], [f"l{i}" for i in range(4)]]
     bikes = next(t for t in result.themes if "b0" in t.note_ids)
-    assert "fietsenstalling" in bikes.title.lower()
+    assert bikes.title == "Fietsparkeren", "titled by the concept its notes name"
     assert bikes.reason.startswith("Deze 4 briefjes")
     assert "„fietsenstalling”" in bikes.reason, "a shared word is named in the reason"
 
