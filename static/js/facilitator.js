@@ -15,6 +15,7 @@ import { paperNotes } from "./papernotes.js";
 import { newestList } from "./newest.js";
 import { planPanel, PLAN_OPS } from "./planpanel.js";
 import { watchActivity } from "./activityline.js";
+import { suggestPanel } from "./suggest.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -42,8 +43,10 @@ const onActivity = watchActivity(() => {
   settling = [];
   closeAsked(false);
   plan.activityChanged();
+  suggestions.activityChanged();
   $("prompt-rows").replaceChildren();
 });
+const suggestions = suggestPanel(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -61,6 +64,7 @@ function draw() {
   people.draw(state);
   prompts.draw(state);
   board.draw(state);
+  suggestions.draw(state);
   approvals.draw(conn.state);
   paper.draw(conn.state);
   drawNewest(state);
@@ -303,6 +307,7 @@ conn.on("ack", (entry, result, seq) => {
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.saved();
   if (PLAN_OPS.includes(entry.op)) plan.saved(entry);
+  suggestions.acked(entry, result);
   showNotice("");
   render();
 });
@@ -314,6 +319,7 @@ conn.on("nack", (entry, error) => {
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.failed(error.message || t("error.generic"));
   if (PLAN_OPS.includes(entry.op)) plan.failed(error.message || t("error.generic"));
+  suggestions.nacked(entry, error);
   render();
 });
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));

@@ -10,6 +10,7 @@ import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./react
 import { receiptItems, receiptRows, rememberOwn } from "./receipt.js";
 import { SignUps } from "./signup.js";
 import { drawPosition, watchActivity } from "./activityline.js";
+import { similarHint } from "./similar.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
@@ -39,12 +40,14 @@ const onActivity = watchActivity(() => {
   confirmDelete = null;
   $("prompt-choice").dataset.ids = "";
   $("note-text").value = sessionStorage.getItem(draftKey()) || "";
+  similar.clear();
   showNotice("");
 });
 /** Taps on "klaar" and reactions not seen back yet (laid over the state). */
 const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
 const signUps = new SignUps(conn, () => render());
+const similar = similarHint(conn, $("note-text"), () => currentPrompt());
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
@@ -88,6 +91,12 @@ function draw() {
 
 function promptText(state, id) {
   return state.prompts.find((p) => p.id === id)?.text ?? "";
+}
+
+/** The question the note being written is for. */
+function currentPrompt() {
+  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
+  return checked?.value || (conn.state ? chosenPrompt(conn.state) : null);
 }
 
 function chosenPrompt(state) {
@@ -289,13 +298,12 @@ $("note-form").addEventListener("submit", (event) => {
   }
   error.hidden = true;
   area.removeAttribute("aria-invalid");
-  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
-  const promptId = checked?.value || chosenPrompt(conn.state);
   // The activity it is for: sent from an outbox after the room moved on, the server
   // refuses it (wrong_activity, its words back in the field) instead of misfiling it.
   const activity = conn.state?.workshop?.activity_id;
-  conn.send(OP.ADD_NOTE, { prompt_id: promptId, text, ...(activity ? { activity_id: activity } : {}) });
+  conn.send(OP.ADD_NOTE, { prompt_id: currentPrompt(), text, ...(activity ? { activity_id: activity } : {}) });
   area.value = "";
+  similar.clear();
   sessionStorage.removeItem(draftKey());
   updateCount();
   announce(conn.status === "online" ? t("phone.posting") : t("phone.saved_offline"));
