@@ -3,6 +3,7 @@ of server/lua/ops.lua. The rest of the store (server/store_*.py) builds on this 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Self
@@ -30,6 +31,8 @@ from server.rules import (
     NOTES_PER_WORKSHOP,
 )
 from server.store_cluster import cluster_client, cluster_ok, detect, detect_async
+
+log = logging.getLogger("samenspel.store")
 
 # The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
 # nothing of it was done): the caller answers `try_again`, and may safely send it again.
@@ -140,7 +143,11 @@ class StoreCore:
         answers, use the right client from now on (raises a STORE_ERROR while not)."""
         if self.cluster is not None:
             return
-        if not await detect_async(self.url):
+        found = await detect_async(self.url)
+        if self.cluster is not None:
+            return  # another caller got there first
+        log.warning("REDIS_URL answers again: %s", "a cluster node" if found else "one Redis")
+        if not found:
             self.cluster = False
             return
         old = (self.redis, self.blocking)
