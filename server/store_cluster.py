@@ -2,11 +2,12 @@
 the store does differently on it.
 
 REDIS_URL may name any node of a Redis or Valkey cluster, a master or a replica. The
-store asks that node once at start-up (`INFO cluster`); on a cluster it uses redis-py's
-cluster client, which learns every node and slot from it, else the one-Redis pool as
-before (so one Redis costs nothing more than the question at start-up). A node that
-does not answer at start-up leaves the answer open: the store asks again on its next
-use (server/store_core.py), and until then answers `try_again` and /healthz 503.
+store asks that node once at start-up (`CLUSTER INFO`, which one Redis refuses); on a
+cluster it uses redis-py's cluster client, which learns every node and slot from it,
+else the one-Redis pool as before (so one Redis costs nothing more than the question at
+start-up). A node that does not answer at start-up leaves the answer open: the store
+asks again on its next use (server/store_core.py), and until then answers `try_again`
+and /healthz 503.
 
 No command crosses slots: a workshop's keys share its hash tag (server/keys.py), every
 script gets the keys of one workshop only, and the keys that are not per workshop are
@@ -30,8 +31,18 @@ DETECT_TIMEOUT_SECONDS = 2.0
 NODE_CONNECTIONS = 256
 
 
-def _cluster_enabled(info: dict[str, Any]) -> bool:
-    return str(info.get("cluster_enabled", "0")) == "1"
+# A Redis that is not a cluster node answers CLUSTER INFO with this error.
+NOT_A_CLUSTER = "cluster support disabled"
+
+
+def _verdict(exc: redis.ResponseError) -> bool:
+    """What a refused CLUSTER INFO says: not a cluster node; or, when REDIS_URL's user may
+    not ask (NOPERM: a least-privilege user without +cluster|info), taken as one Redis."""
+    if NOT_A_CLUSTER in str(exc):
+        return False
+    log.warning("REDIS_URL's user may not run CLUSTER INFO (%s): taken as one Redis; "
+                "allow +cluster|info for a cluster (docs/security.md)", type(exc).__name__)
+    return False
 
 
 def detect(url: str) -> bool | None:
@@ -39,7 +50,10 @@ def detect(url: str) -> bool | None:
     client = redis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
                                   socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
     try:
-        return _cluster_enabled(client.info("cluster"))
+        client.execute_command("CLUSTER", "INFO")
+        return True
+    except redis.ResponseError as exc:
+        return _verdict(exc)
     except (redis.RedisError, OSError) as exc:
         log.error("REDIS_URL does not answer (%s): /healthz says 503 and ops answer "
                   "try_again until it does", type(exc).__name__)
@@ -53,7 +67,10 @@ async def detect_async(url: str) -> bool:
     client = aioredis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
                                      socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
     try:
-        return _cluster_enabled(await client.info("cluster"))
+        await client.execute_command("CLUSTER", "INFO")
+        return True
+    except redis.ResponseError as exc:
+        return _verdict(exc)
     finally:
         await client.aclose()
 
