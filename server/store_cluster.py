@@ -47,8 +47,8 @@ def _verdict(exc: redis.ResponseError) -> bool:
 
 def detect(url: str) -> bool | None:
     """Is the Redis at url a cluster node? None: it did not answer (ask again later)."""
-    client = redis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
-                                  socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
+    client: Any = redis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
+                                       socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
     try:
         client.execute_command("CLUSTER", "INFO")
         return True
@@ -64,8 +64,8 @@ def detect(url: str) -> bool | None:
 
 async def detect_async(url: str) -> bool:
     """As `detect`, in the event loop; raises what the connection raised."""
-    client = aioredis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
-                                     socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
+    client: Any = aioredis.Redis.from_url(url, socket_timeout=DETECT_TIMEOUT_SECONDS,
+                                          socket_connect_timeout=DETECT_TIMEOUT_SECONDS)
     try:
         await client.execute_command("CLUSTER", "INFO")
         return True
