@@ -21,7 +21,10 @@ from server.store_cluster import read_streams
 
 # What a call here raises when the store is down, frozen or full (callers catch these
 # and need no import of redis for it).
-FEED_ERRORS = (RedisError, OSError, RedisClusterException)
+# On a cluster also RuntimeError: redis-py's cluster client closes all its connections
+# when a node says CLUSTERDOWN, and a command of another task in flight on one of them
+# then meets a closed transport (uvloop raises RuntimeError): retried like the others.
+FEED_ERRORS = (RedisError, OSError, RedisClusterException, RuntimeError)
 PRESENCE_STALE_MS = 10_000  # a participant not seen for this long is no longer online
 HEARTBEAT_MS = 60_000
 WAKE_KEEP_MS = 60_000
