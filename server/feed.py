@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from server import metrics
 from server.events import Event
 from server.fanout import Client, Held, Item, Prepared, SlowClient, own_note_authors
 from server.phone_batches import Due, PhoneBatches
@@ -52,9 +54,10 @@ class Feed:
             except SlowClient:
                 pass
 
-    def deliver(self, events: list[Event]) -> None:
+    def deliver(self, events: list[Event], read_at: float | None = None) -> None:
         """Apply new events (in order, after `position`) to the room; the wall and the
-        control screen get them now, phones' cut goes into their batch (`send_phones`)."""
+        control screen get them now, phones' cut goes into their batch (`send_phones`).
+        `read_at`: when they were read from the store (time.monotonic(), for /metrics)."""
         room = self.room
         pids: set[str | None] = set()
         staff: list[Client] = []  # a few sockets: walls and control screens
@@ -84,6 +87,8 @@ class Feed:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
                     phones.own.setdefault(subject, {})[len(phones.items) - 1] = data
         self.phones.opened(len(pids))
+        if pids and phones.read_at is None:
+            phones.read_at = read_at
         final: dict[str, Any] = {}
         for items, viewer in ((fac, FACILITATOR), (proj, PROJECTOR)):
             if items:
@@ -91,6 +96,8 @@ class Feed:
                 for client in staff:
                     if client.viewer.role == viewer.role:
                         self._push(prepared, client)
+        if staff and read_at is not None:
+            metrics.fanned_out("staff", time.monotonic() - read_at)
 
     def _close_removed(self, pid: str) -> None:
         """A removed participant's sockets, in every process: its token is gone (4401)."""
@@ -120,6 +127,8 @@ class Feed:
                     self._send_held_to(client, early)
                 self._push(prepared, client)
         self.phones.sent(due)
+        if phones and batch.read_at is not None:
+            metrics.fanned_out("phones", time.monotonic() - batch.read_at)
 
     def send_held(self) -> None:
         """Send the summaries held back once their second is up."""
@@ -156,4 +165,5 @@ class Feed:
             client.push(data)
         except SlowClient:
             log.info("dropping a client that does not keep up")
+            metrics.resynced("too_slow")
             self.close_later(client, 4408, "too slow")

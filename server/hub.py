@@ -18,6 +18,7 @@ import functools
 import logging
 import time
 
+from server import metrics
 from server.backoff import Backoff
 from server.control import ControlChannel, Erased, KeysRotated, Message
 from server.events import Event
@@ -129,7 +130,7 @@ class Hub:
             positions = {wid: feed.position for wid, feed in self.feeds.items()}
             wait = block_ms((f.phones.wait() for f in self.feeds.values()), BLOCK_MAX_MS)
             try:
-                reply = await self.io.read(positions, wait)
+                reply, read_at = await self.io.read(positions, wait), time.monotonic()
                 self.health.answered(read=True)
                 backoff.reset()
             except FEED_ERRORS as exc:
@@ -143,29 +144,30 @@ class Hub:
                 if found is None:
                     continue
                 try:
-                    await self._deliver(found, events)
+                    await self._deliver(found, events, read_at)
                 except Exception:  # a bad event must not stop the fan-out for all
                     log.exception("fan-out failed for a workshop; resyncing its clients")
-                    await self._drop(found, 4408, "resync")
+                    await self._drop(found, 4408, "resync", "fanout_error")
             for feed in list(self.feeds.values()):
                 try:
                     await feed.send_phones()
                 except Exception:
                     log.exception("fan-out to phones failed for a workshop; resyncing")
-                    await self._drop(feed, 4408, "resync")
+                    await self._drop(feed, 4408, "resync", "fanout_error")
             await asyncio.sleep(self.tick)
 
-    async def _deliver(self, feed: Feed, events: list[Event]) -> None:
+    async def _deliver(self, feed: Feed, events: list[Event], read_at: float) -> None:
         events = [e for e in events if e.seq > feed.position]
         if not events:
             return
         if events[0].seq != feed.position + 1 and await self.io.trimmed(
                 feed.workshop_id, feed.position):
-            await self._drop(feed, 4408, "resync")  # it reconnects and gets a fresh state
+            await self._drop(feed, 4408, "resync", "trimmed")  # it reconnects: a fresh state
             return
-        feed.deliver(events)
+        feed.deliver(events, read_at)
 
-    async def _drop(self, feed: Feed, code: int, reason: str) -> None:
+    async def _drop(self, feed: Feed, code: int, reason: str, resync: str = "") -> None:
+        metrics.resynced(resync, len(feed.clients) if resync else 0)  # why, for /metrics
         self.feeds.pop(feed.workshop_id, None)
         for client in list(feed.clients):
             await self._closer.close(client, code, reason)

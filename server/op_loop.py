@@ -8,12 +8,13 @@ patience is closed with 4429. A ping gets a pong.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from server import protocol
+from server import metrics, protocol
 from server.args import clean_args
 from server.errors import DomainError
 from server.fanout import Client
@@ -51,6 +52,7 @@ class OpLoop:
             if raw is None or client.dropped:
                 return
             if not self.bucket.take():
+                metrics.rate_limited("ops")
                 if not self.patience.take():
                     await self.refuse(protocol.CLOSE_TOO_MANY, DomainError("too_fast"))
                     return
@@ -75,6 +77,7 @@ class OpLoop:
     async def handle_op(self, feed: Feed, viewer: Viewer, data: dict[str, Any]) -> bytes:
         op_id = data.get("op_id")
         if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
+            metrics.op_answered(str(data.get("op")), "bad_args")
             return protocol.nack(
                 op_id if isinstance(op_id, str | int) else None, "bad_args", self.lang,
                 {"field": "op_id"},
@@ -82,23 +85,30 @@ class OpLoop:
         op = data.get("op")
         if not isinstance(op, str) or op not in OPS:
             shown = str(op)[:40] if not isinstance(op, list | dict) else type(op).__name__
+            metrics.op_answered(metrics.OTHER, "unknown_op")
             return protocol.nack(op_id, "unknown_op", self.lang, {"op": shown})
         if not may(viewer.role, op):
+            metrics.op_answered(op, "not_allowed")
             return protocol.nack(op_id, "not_allowed", self.lang)
         try:
             args = clean_args(op, data.get("args", {}), feed.room["workshop"]["settings"])
         except DomainError as err:
+            metrics.op_answered(op, err.code)
             return protocol.nack(op_id, err.code, self.lang, err.params)
         actor = viewer.pid or ""
         answer_key = f"{viewer.role[0]}:{actor}:{op_id}"
+        started = time.perf_counter()
         try:
             answer = await self.store.run(
                 feed.workshop_id, op, args, role=viewer.role, actor=actor, answer_key=answer_key
             )
         except STORE_ERRORS:
             self.hub.store_failed()
+            metrics.op_answered(op, "try_again")
             return protocol.nack(op_id, "try_again", self.lang)
         self.hub.store_answered()
+        metrics.op_answered(op, "ok" if answer.ok else answer.code,
+                            time.perf_counter() - started)
         if answer.ok:
             return protocol.ack(op_id, answer.seq, answer.result)
         return protocol.nack(op_id, answer.code, self.lang, answer.params)

@@ -37,7 +37,17 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     # approval before anyone else sees them; the wall shows only counts while collecting.
     "approval_required": False,
     "wall_during_collect": "live",
+    # A session plan: the time this activity suggests for its timer (seconds), which the
+    # control screen offers to start (a round of 1-2-4-Alle), or None.
+    "timer_seconds": None,
 }
+
+# Settings of the whole session, not of one activity (a session plan): they follow into
+# every activity (server/lua/ops.lua WIDE_SETTINGS holds the same list).
+WIDE_SETTINGS: Final = ("perspectives", "anonymous", "language", "lock_silent",
+                        "show_provenance", "approval_required")
+# A session plan has 1 to MAX_ACTIVITIES activities.
+MAX_ACTIVITIES = 12
 
 # The values of wall_during_collect: notes as they come, or only how many per question.
 WALL_MODES: Final = ("live", "count")
@@ -93,6 +103,12 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "sign_up": frozenset({"participant"}),
     "add_paper_note": frozenset({"facilitator"}),
     "approve_notes": frozenset({"facilitator"}),
+    # Version 1.1, a session plan: move everyone to another activity, edit the plan.
+    "set_activity": frozenset({"facilitator"}),
+    "add_activity": frozenset({"facilitator"}),
+    "edit_activity": frozenset({"facilitator"}),
+    "remove_activity": frozenset({"facilitator"}),
+    "move_activity": frozenset({"facilitator"}),
 }
 
 # The reactions a participant may put on a note (one of each per note), in their order
