@@ -14,7 +14,17 @@ import numpy.typing as npt
 from server.sorting_embed import Backend
 from server.sorting_words import words
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "sorting"
+ROOT = Path(__file__).resolve().parents[1] / "tests" / "data"
+# The evaluation sets: the one everything was built and tuned on, and a second one on
+# another question, written after the concept lexicon and tuned on nothing.
+SETS = {"stationsplein": ROOT / "sorting", "energie": ROOT / "sorting_energie"}
+DATA = SETS["stationsplein"]
+
+
+def choose(name: str) -> None:
+    """Read the evaluation set `name` (a key of SETS) from now on."""
+    global DATA
+    DATA = SETS[name]
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,22 @@ def _tsv(name: str) -> list[dict[str, str]]:
 def notes() -> list[Row]:
     return [Row(r["id"], r["theme"], r["dup"], r["given"] == "g", r["who"], r["text"])
             for r in _tsv("notes.tsv")]
+
+
+def half(rows: list[Row], which: str) -> list[Row]:
+    """The development half ("dev": the 1st, 3rd, ... note of each hand theme, in file
+    order), the held-out half ("held": the others) or every row ("all"). Tuning looks
+    only at "dev"."""
+    if which == "all":
+        return rows
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        k = seen.get(r.theme, 0)
+        seen[r.theme] = k + 1
+        if (k % 2 == 0) == (which == "dev"):
+            out.append(r)
+    return out
 
 
 def queries() -> list[Query]:

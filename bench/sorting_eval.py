@@ -23,7 +23,7 @@ from bench import sorting_data as data
 from server.sorting import TUNING, Cluster, Note, Sorter, Tuning
 from server.sorting_embed import BACKENDS
 
-TFIDF_TUNING = Tuning(theme=0.10, duplicate=0.30, fit=0.05, margin=0.0, similar=0.05)
+TFIDF_TUNING = Tuning(theme=0.05, duplicate=0.15, fit=0.05, margin=0.0, similar=0.05)
 
 
 def ari(truth: list[str], found: list[str]) -> float:
@@ -44,8 +44,12 @@ def pairs(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
     return {frozenset(p) for g in groups for p in itertools.combinations(sorted(g), 2)}
 
 
-def figures(sorter: Sorter) -> dict[str, float]:
-    rows = data.notes()
+def figures(sorter: Sorter, rows: list[data.Row] | None = None) -> dict[str, float]:
+    """The figures over `rows` (default: every note); a query counts when one of its
+    targets is among them, and finds among them only."""
+    rows = rows if rows is not None else data.notes()
+    ids = {r.id for r in rows}
+    asked = [q for q in data.queries() if q.targets & ids]
     notes = [Note(r.id, r.text) for r in rows]
     out: dict[str, float] = {}
 
@@ -69,7 +73,7 @@ def figures(sorter: Sorter) -> dict[str, float]:
     out["dup_groups"] = len(suggestion.duplicates)
 
     by_theme: dict[str, list[Note]] = {}
-    for r in rows:
+    for r in data.notes():      # the three given notes of every theme, in either half
         if r.given:
             by_theme.setdefault(r.theme, []).append(Note(r.id, r.text))
     titles = data.themes()
@@ -83,12 +87,12 @@ def figures(sorter: Sorter) -> dict[str, float]:
     out["fit_precision"] = right / len(where) if where else math.nan
 
     hits, times = 0, []
-    for q in data.queries():
+    for q in asked:
         start = time.perf_counter()
         answer = sorter.similar(q.text, notes, 3)
         times.append(time.perf_counter() - start)
         hits += any(s.note_id in q.targets for s in answer)
-    out["similar_hit_rate"] = hits / len(data.queries())
+    out["similar_hit_rate"] = hits / len(asked) if asked else math.nan
     return out
 
 
@@ -104,14 +108,13 @@ def candidates() -> list[tuple[str, Sorter]]:
     return found
 
 
-def sweep(name: str, sorter: Sorter) -> None:
+def sweep(name: str, sorter: Sorter, rows: list[data.Row]) -> None:
     base = sorter.tuning
-    grid = [round(x, 3) for x in _grid(name)]
     for field in ("theme", "duplicate", "fit", "similar"):
         cells = []
-        for value in grid:
+        for value in (round(x, 3) for x in _grid(name, field)):
             sorter.tuning = base._replace(**{field: value})
-            f = figures(sorter)
+            f = figures(sorter, rows)
             cell = {"theme": f"ari {f['ari']:.2f} n{f['themes']:.0f}",
                     "duplicate": f"P {f['dup_precision']:.2f} R {f['dup_recall']:.2f}",
                     "fit": f"acc {f['fit_accuracy']:.2f}",
@@ -121,7 +124,11 @@ def sweep(name: str, sorter: Sorter) -> None:
     sorter.tuning = base
 
 
-def _grid(name: str) -> list[float]:
+def _grid(name: str, field: str) -> list[float]:
+    """Themes and duplicates are found on centred vectors (sorting_cluster.centered),
+    whose cosines spread from 0 for every model; fit and similar use the raw ones."""
+    if field in ("theme", "duplicate"):
+        return [0.05 * k for k in range(15)]
     if name == "e5":
         return [0.80 + 0.01 * k for k in range(14)]
     if name == "tfidf":
@@ -132,8 +139,14 @@ def _grid(name: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", action="store_true", help="figures over thresholds")
+    parser.add_argument("--only", help="one candidate: use, e5 or tfidf")
+    parser.add_argument("--set", default="stationsplein", choices=sorted(data.SETS),
+                        help="which evaluation set")
+    parser.add_argument("--half", default="all", choices=("all", "dev", "held"),
+                        help="the development half (tuned on), the held-out half, or all")
     args = parser.parse_args()
-    rows = data.notes()
+    data.choose(args.set)
+    rows = data.half(data.notes(), args.half)
     print(f"{len(rows)} notes, {len(set(r.theme for r in rows))} hand themes, "
           f"{len({r.dup for r in rows if r.dup})} duplicate groups, "
           f"{len(data.queries())} queries; tuning: {dict(TUNING)}")
@@ -141,12 +154,14 @@ def main() -> None:
             "fit placed", "fit P", "similar hit")
     print(" | ".join(head))
     for name, sorter in candidates():
-        f = figures(sorter)
+        if args.only and name != args.only:
+            continue
+        f = figures(sorter, rows)
         print(" | ".join([name] + [f"{f[k]:.2f}" for k in (
             "ari", "themes", "left_out", "dup_precision", "dup_recall", "fit_accuracy",
             "fit_placed", "fit_precision", "similar_hit_rate")]))
         if args.sweep:
-            sweep(name, sorter)
+            sweep(name, sorter, rows)
 
 
 if __name__ == "__main__":

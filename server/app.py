@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             unwatch()
             await hub.stop()
+            hub.sorting.stop()
             await store.close()
             if valkey is not None:
                 valkey.stop()

@@ -16,6 +16,7 @@ from server.rules import (
     MAX_IDS,
     MAX_NAME,
     MAX_PROMPT,
+    MAX_THEMES,
     MAX_TIMER_SECONDS,
     PHASES,
     REACTIONS,
@@ -87,6 +88,50 @@ def clean_sign_up(args: dict[str, Any]) -> dict[str, Any]:
         contact = clean_text(raw, "contact", MAX_CONTACT, empty_code=None) or None
     return {"item_id": _id(args, "item_id"), "on": on,
             "contact": contact if (on and consent) else None}
+
+
+def _opt_id(args: dict[str, Any], field: str) -> str | None:
+    return None if args.get(field) is None else _id(args, field)
+
+
+def clean_themes(args: dict[str, Any]) -> dict[str, Any]:
+    """apply_themes' args: 1 to MAX_THEMES themes, each with a title (up to 80, may be
+    empty), 1 to 500 note ids and an optional existing cluster_id; a note in one theme
+    only, and not more than 500 notes in all."""
+    themes = args.get("themes")
+    if not isinstance(themes, list) or not 1 <= len(themes) <= MAX_THEMES:
+        raise DomainError("bad_args", field="themes")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for theme in themes:
+        if not isinstance(theme, dict):
+            raise DomainError("bad_args", field="themes")
+        title = theme.get("title")
+        ids = _ids(theme, "note_ids")
+        if seen & set(ids) or len(seen) + len(ids) > MAX_IDS:
+            raise DomainError("bad_args", field="note_ids")
+        seen.update(ids)
+        out.append({
+            "title": "" if title is None else clean_text(title, "title", MAX_CLUSTER_TITLE,
+                                                         empty_code=None),
+            "note_ids": ids,
+            "cluster_id": _opt_id(theme, "cluster_id"),
+        })
+    return {"themes": out}
+
+
+def clean_sorting(op: str, args: dict[str, Any], max_note: int) -> dict[str, Any]:
+    """The sorting help's args (version 1.1): suggest_themes, apply_themes, undo_themes,
+    similar_notes."""
+    if op == "suggest_themes":
+        return {"prompt_id": _opt_id(args, "prompt_id")}
+    if op == "apply_themes":
+        return clean_themes(args)
+    if op == "undo_themes":
+        return {"undo_id": _id(args, "undo_id")}
+    # similar_notes: the text as a note would be cleaned (an empty one is refused).
+    return {"prompt_id": _opt_id(args, "prompt_id"),
+            "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty")}
 
 
 def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +238,8 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {"text": _prompt_text(args)}
     if op == "edit_prompt":
         return {"prompt_id": _id(args, "prompt_id"), "text": _prompt_text(args)}
+    if op in ("suggest_themes", "apply_themes", "undo_themes", "similar_notes"):
+        return clean_sorting(op, args, max_note)
     if op in PLAN_OPS:
         return clean_plan_args(op, args, settings)
     raise DomainError("unknown_op", op=str(op)[:40])

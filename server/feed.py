@@ -28,6 +28,8 @@ log = logging.getLogger("samenspel.hub")
 # Phones are handed their frames this many at a time, with a turn of the event loop in
 # between, so that acks and the wall's frames are not queued behind a whole room.
 PUSH_CHUNK = 200
+# Events that bring a note's (new) text.
+NOTE_TEXTS = frozenset({"note_added", "note_edited", "note_approved"})
 
 CloseLater = Callable[[Client, int, str], None]
 
@@ -41,6 +43,8 @@ class Feed:
     clients: set[Client] = field(default_factory=set)
     empty_since: float | None = None
     online: int = 0
+    # Takes the notes' texts as they come (the sorting help's worker: server/sort_worker.py).
+    warm: Callable[[list[str]], None] | None = None
 
     @property
     def position(self) -> int:
@@ -54,11 +58,18 @@ class Feed:
             except SlowClient:
                 pass
 
+    def __post_init__(self) -> None:
+        if self.warm is not None:
+            self.warm([n["text"] for n in self.room["notes"].values()])
+
     def deliver(self, events: list[Event], read_at: float | None = None) -> None:
         """Apply new events (in order, after `position`) to the room; the wall and the
         control screen get them now, phones' cut goes into their batch (`send_phones`).
-        `read_at`: when they were read from the store (time.monotonic(), for /metrics)."""
+        `read_at`: when they were read from the store (time.monotonic(), for /metrics).
+        Notes' new texts go to `warm` (the sorting help embeds them, off the hot path)."""
         room = self.room
+        if self.warm is not None:
+            self.warm([e.data["note"]["text"] for e in events if e.kind in NOTE_TEXTS])
         pids: set[str | None] = set()
         staff: list[Client] = []  # a few sockets: walls and control screens
         for c in self.clients:

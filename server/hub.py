@@ -27,6 +27,7 @@ from server.feed import Feed
 from server.phone_batches import PhoneBatches, block_ms
 from server.presence import Presence
 from server.shared_loads import SharedLoads
+from server.sort_worker import SortWorker
 from server.store import BLOCK_MAX_MS, Store, new_id
 from server.store_feeds import FEED_ERRORS, FeedStore
 from server.store_health import StoreHealth
@@ -54,6 +55,7 @@ class Hub:
         self._closer = Closer()
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
+        self.sorting = SortWorker()  # the sorting help's model: it embeds notes as they come
         # What sockets and routes call, done by the module whose job it is (the sockets
         # report their ops' store errors to the store's health too).
         self.store_answered = self.health.answered
@@ -93,10 +95,9 @@ class Hub:
             room = await self.store.load(workshop_id)
             if room is None:
                 return None
-            # Empty until a socket is attached: a hello refused after the load (a wrong
-            # key) leaves a feed that the sweep drops like any empty one.
+            # Empty until a socket is attached (a hello refused after the load: swept).
             feed = Feed(workshop_id, room, self._phones(), self._closer.later,
-                        empty_since=time.monotonic())
+                        empty_since=time.monotonic(), warm=self.sorting.warm)
             self.feeds[workshop_id] = feed
             with contextlib.suppress(*FEED_ERRORS):
                 await self.io.wake()

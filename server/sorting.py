@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from server import sorting_cluster as grouping
+from server import sorting_concepts as concepts
 from server import sorting_words as wording
 from server.sorting_embed import BACKENDS, Backend, Embedder, Vectors
 
@@ -59,11 +60,14 @@ class Tuning(NamedTuple):
     fit: float          # into an existing cluster: at least this near its centroid ...
     margin: float       # ... and this much nearer than to the next cluster
     similar: float      # "Lijkt op": only notes at least this alike; score 0 here, 1 at 1.0
+    concepts: float = 0.0       # themes and fit: share of the concept lexicon's similarity
+    dup_concepts: float = 0.0   # duplicates: the same, for the duplicate threshold
 
 
 TUNING: dict[str, Tuning] = {
-    "use": Tuning(theme=0.05, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30),
-    "e5": Tuning(theme=0.86, duplicate=0.90, fit=0.85, margin=0.005, similar=0.87),
+    "use": Tuning(theme=0.15, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30,
+                  concepts=0.5),
+    "e5": Tuning(theme=0.10, duplicate=0.40, fit=0.85, margin=0.005, similar=0.85),
 }
 DEFAULT_MODEL = "use"
 MIN_THEME = 2
@@ -91,6 +95,11 @@ class Sorter:
         """Up to `limit` candidates that say much the same as `text`, most alike first."""
         if not candidates or limit <= 0 or not text.strip():
             return []
+        if not _has_word(text):     # only emoji or punctuation: only the same text
+            same = " ".join(text.split())
+            return [Similar(n.id, n.text, 1.0) for n in candidates
+                    if " ".join(n.text.split()) == same][:limit]
+        candidates = [n for n in candidates if _has_word(n.text)]
         vectors = self.embedder.vectors([text, *(n.text for n in candidates)])
         sims = vectors[1:] @ vectors[0]
         floor = self.tuning.similar
@@ -111,17 +120,21 @@ class Sorter:
         vectors = self.embedder.vectors([n.text for n in notes])
         every = [n.text for n in notes] + [m.text for c in clusters for m in c.notes]
         df, total = wording.document_frequency(every), len(every)
-        themes, rest = self._into_clusters(notes, vectors, clusters, language)
         # Only notes with a letter or digit are grouped by meaning: the model sees every
         # emoji-only note as alike ("🚲" and "😡"), so those are grouped only when equal.
         worded = [i for i in range(len(notes)) if _has_word(notes[i].text)]
-        rest = [i for i in rest if _has_word(notes[i].text)]
-        rest_vectors = grouping.centered(vectors[rest])
+        lexicon = concepts.lexicon()
+        meant = lexicon.vectors(every)
+        themes, rest = self._into_clusters(notes, vectors, worded, clusters, language,
+                                           meant)
+        rest_vectors = grouping.blend(grouping.centered(vectors[rest]), meant[rest],
+                                      self.tuning.concepts)
         for group in grouping.themes(rest_vectors, self.tuning.theme, MIN_THEME):
             members = [rest[i] for i in group]
             themes.append(self._new_theme(notes, vectors, members, df, total, language))
         themes.sort(key=lambda t: (t.cluster_id is None, -len(t.note_ids)))
-        centered = grouping.centered(vectors[worded])
+        centered = grouping.blend(grouping.centered(vectors[worded]), meant[worded],
+                                  self.tuning.dup_concepts)
         dups = [[notes[worded[i]].id for i in g]
                 for g in grouping.duplicates(centered, self.tuning.duplicate)]
         same: dict[str, list[str]] = {}
@@ -131,17 +144,30 @@ class Sorter:
         dups += [ids for text, ids in same.items() if len(ids) >= 2 and text]
         return Suggestion(themes, dups)
 
-    def _into_clusters(self, notes: list[Note], vectors: Vectors, clusters: list[Cluster],
-                       language: str) -> tuple[list[Theme], list[int]]:
-        """Themes with a cluster_id for the notes that fit a cluster; the other indices."""
+    def _into_clusters(self, notes: list[Note], vectors: Vectors, worded: list[int],
+                       clusters: list[Cluster], language: str,
+                       meant: Vectors) -> tuple[list[Theme], list[int]]:
+        """Themes with a cluster_id for the `worded` notes that fit a cluster; the indices
+        of the other worded notes."""
         if not clusters:
-            return [], list(range(len(notes)))
+            return [], worded
         examples = [self.embedder.vectors([m.text for m in c.notes] or [c.title])
                     for c in clusters]
-        fits = grouping.assign(vectors, examples, self.tuning.fit, self.tuning.margin)
+        # The clusters' notes follow the unsorted ones in `meant` (see suggest).
+        start, weight = len(notes), self.tuning.concepts
+        blended = []
+        for k, cluster in enumerate(clusters):
+            size = len(cluster.notes)
+            part = (meant[start:start + size] if size else
+                    concepts.lexicon().vectors([cluster.title]))
+            blended.append(grouping.blend(examples[k], part, weight))
+            start += size
+        found = grouping.assign(grouping.blend(vectors[worded], meant[worded], weight),
+                                blended, self.tuning.fit, self.tuning.margin)
+        fits = dict(zip(worded, found, strict=True))
         themes: list[Theme] = []
         for k, cluster in enumerate(clusters):
-            members = [i for i, f in enumerate(fits) if f == k]
+            members = [i for i, f in fits.items() if f == k]
             if not members:
                 continue
             texts = [m.text for m in cluster.notes] or [cluster.title]
@@ -149,12 +175,22 @@ class Sorter:
             themes.append(Theme(cluster.title, [notes[i].id for i in members],
                                 _fit_reason(len(members), cluster.title, nearest, language),
                                 cluster.id))
-        return themes, [i for i, f in enumerate(fits) if f is None]
+        return themes, [i for i, f in fits.items() if f is None]
 
     def _new_theme(self, notes: list[Note], vectors: Vectors, members: list[int],
                    df: Counter[str], total: int, language: str) -> Theme:
         texts = [notes[i].text for i in members]
         center = notes[grouping.central(vectors, members)].text
+        lexicon = concepts.lexicon()
+        found = lexicon.topics(texts)
+        if found:
+            label = [lexicon.concepts[k].label_nl if language == "nl"
+                     else lexicon.concepts[k].label_en for k, _, _ in found]
+            return Theme(wording.topic_title(label, language),
+                         [notes[i].id for i in members],
+                         wording.topic_reason([(lb, c, w) for lb, (_, c, w)
+                                               in zip(label, found, strict=True)],
+                                              center, len(members), language))
         keywords = wording.shared_words(texts, df, total)
         return Theme(wording.title_for(keywords, center, language),
                      [notes[i].id for i in members],

@@ -97,6 +97,16 @@ def centered(vectors: Vectors, weight: float = 10.0) -> Vectors:
     return unit(vectors - shift)
 
 
+def blend(sentences: Vectors, concepts: Vectors, weight: float) -> Vectors:
+    """Sentence and concept vectors side by side, so that a dot product is
+    (1 − weight) × the sentence cosine + weight × the concept cosine."""
+    if weight <= 0:
+        return sentences
+    out: Vectors = np.hstack([sentences * np.float32(np.sqrt(1 - weight)),
+                              concepts * np.float32(np.sqrt(weight))]).astype(np.float32)
+    return out
+
+
 def central(vectors: Vectors, group: list[int]) -> int:
     """The member nearest to the group's mean: its most typical note."""
     part = vectors[group]

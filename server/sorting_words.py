@@ -62,8 +62,8 @@ def words(text: str) -> list[tuple[str, str]]:
 def shared_words(texts: Sequence[str], corpus_df: Counter[str], corpus_n: int,
                  limit: int = 3) -> list[str]:
     """The words most typical of these notes: used in at least two of them (and in at
-    least a third of them for a big theme), ranked by how much more often they occur here
-    than in all the notes."""
+    least a quarter of them for a big theme), ranked by how much more often they occur
+    here than in all the notes."""
     count: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
     for text in texts:
@@ -71,8 +71,12 @@ def shared_words(texts: Sequence[str], corpus_df: Counter[str], corpus_n: int,
             count[st] += 1
             forms.setdefault(st, Counter())[surface] += 1
     need = max(2, -(-len(texts) // 4))
+    # A word must be at least twice as common here as in all the notes ("plein" in a
+    # workshop about the square says nothing about why these notes go together).
+    rate = corpus_n / len(texts)
     ranked = sorted(
-        (st for st, c in count.items() if c >= need),
+        (st for st, c in count.items()
+         if c >= need and c * rate >= 2 * corpus_df.get(st, c)),
         key=lambda st: (-count[st] * (corpus_n + 1) / (corpus_df.get(st, 0) + 1), st),
     )
     return [forms[st].most_common(1)[0][0] for st in ranked[:limit]]
@@ -109,13 +113,36 @@ def reason_for(keywords: Sequence[str], central: str, size: int, language: str) 
             return (f"Deze {size} briefjes lijken in betekenis op elkaar en noemen vaak "
                     f"{_listing(keywords, 'en')}; "
                     f"het meest typerende: „{quote}”.")
-        return (f"Deze {size} briefjes zeggen in andere woorden ongeveer hetzelfde; "
-                f"het meest typerende: „{quote}”.")
+        return (f"Deze {size} briefjes liggen in betekenis dicht bij elkaar, zonder een "
+                f"woord dat ze delen; het meest typerende: „{quote}”.")
     if keywords:
         return (f"These {size} notes are close in meaning and often mention "
                     f"{_listing(keywords, 'and')}; "
                 f"the most typical one: “{quote}”.")
-    return (f"These {size} notes say much the same thing in other words; "
+    return (f"These {size} notes are close in meaning without a word they share; "
+            f"the most typical one: “{quote}”.")
+
+
+def topic_title(labels: Sequence[str], language: str) -> str:
+    """A title from the concepts the notes name: "Hitte en verkoeling · bomen"."""
+    text = " · ".join(labels[:2])
+    return (text[0].upper() + text[1:]) if text else ("Thema" if language == "nl" else "Theme")
+
+
+def topic_reason(topics: Sequence[tuple[str, int, Sequence[str]]], central: str, size: int,
+                 language: str) -> str:
+    """Why these notes go together, from what they name: each topic with how many of
+    them name it and the words they use for it."""
+    quote = shorten(central, 80)
+    conj = "en" if language == "nl" else "and"
+    parts = []
+    for label, count, used in topics:
+        of = f"{count} van de {size}" if language == "nl" else f"{count} of {size}"
+        parts.append(f"{label} ({of}: {_listing(used, conj)})")
+    if language == "nl":
+        return (f"Deze {size} briefjes gaan over {' en '.join(parts)}; "
+                f"het meest typerende: „{quote}”.")
+    return (f"These {size} notes are about {' and '.join(parts)}; "
             f"the most typical one: “{quote}”.")
 
 

@@ -6,7 +6,8 @@
 --       13 limits (participant id -> its op buckets, see "Op limits" below),
 --       14 signups (participant id -> {item_id: {contact, at}}: "ik doe mee", sign_up)
 --       15 activities (activity id -> the parked state of an activity that is not the
---          current one: see "the session plan" below)
+--          current one: see "the session plan" below),
+--       16 undo (undo id -> what an apply_themes did, to undo it; '#index' -> their ages)
 -- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
 --       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
 --       7 stream max length, 8 a fresh random id for whatever the op creates,
@@ -20,6 +21,7 @@ local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVE
 local K_PRESENCE, K_OPSAGE, K_NOTECOUNT, K_LIMITS = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local K_SIGNUPS = KEYS[14]
 local K_ACTS = KEYS[15]
+local K_UNDO = KEYS[16]
 local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local args = cjson.decode(ARGV[5])
 local retention = tonumber(ARGV[6])
@@ -413,6 +415,10 @@ end
 -- Facilitation ops of version 1.1 work in every phase but closed: there, it is the wrong one.
 if phase == 'closed' and (op == 'add_paper_note' or op == 'approve_notes') then
   return fail('wrong_phase', {phase = 'collect, cluster, vote, results'})
+end
+-- Sorting help (version 1.1): applying and undoing themes while collecting and sorting.
+if (op == 'apply_themes' or op == 'undo_themes') and phase ~= 'collect' and phase ~= 'cluster' then
+  return fail('wrong_phase', {phase = 'collect, cluster'})
 end
 
 if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings'
@@ -844,6 +850,159 @@ if op == 'merge_clusters' then
   end
   emit('clusters_merged', {cluster_id = from.id, into = into, assign = assign,
     ballots = ballots, total = total, signups = signups})
+  return ok({})
+end
+
+-- ---------------------------------------------------------------- sorting help
+-- apply_themes: every theme of a proposal at once, each as a `cluster` op would do it
+-- (a new cluster, or the notes added to an existing one; the same cluster_changed event,
+-- dots on notes that join a cluster given back). What it did is kept under an undo id,
+-- so that undo_themes can put it all back in one step, while nothing it touched has
+-- changed since: the newest UNDO_KEPT records, none older than UNDO_TTL_MS (mirrors of
+-- server/rules.py).
+local UNDO_KEPT, UNDO_TTL_MS = 20, 24 * 3600 * 1000
+
+local function keep_undo(undo_id, record)
+  local index = get_json(K_UNDO, '#index') or {}
+  local kept = {}
+  for _, entry in ipairs(index) do
+    if entry.at >= now - UNDO_TTL_MS then table.insert(kept, entry)
+    else redis.call('HDEL', K_UNDO, entry.id) end
+  end
+  table.insert(kept, {id = undo_id, at = now})
+  while #kept > UNDO_KEPT do
+    redis.call('HDEL', K_UNDO, kept[1].id)
+    table.remove(kept, 1)
+  end
+  put_json(K_UNDO, undo_id, record)
+  put_json(K_UNDO, '#index', kept)
+end
+
+if op == 'apply_themes' then
+  -- Everything is checked before anything changes: a refusal changes nothing.
+  local plan = {}
+  for i, theme in ipairs(args.themes) do
+    local cluster = nil
+    if not isnull(theme.cluster_id) then
+      cluster = get_json(K_CLUSTERS, theme.cluster_id)
+      if not cluster then return fail('no_cluster') end
+    end
+    local notes = {}
+    for _, nid in ipairs(theme.note_ids) do
+      local note = get_note(nid)
+      if not note then return fail('no_note') end
+      table.insert(notes, note)
+    end
+    plan[i] = {cluster = cluster, notes = notes, title = theme.title}
+  end
+  -- notes: note id -> {from = its cluster before (or null), to = its theme's cluster};
+  -- titles: cluster id -> its title just after (a rename since makes the undo stale).
+  local record = {at = now, made = {}, notes = {}, titles = {}}
+  local cluster_ids = {}
+  for i, step in ipairs(plan) do
+    local cluster = step.cluster
+    if not cluster then
+      local order = redis.call('HINCRBY', K_META, 'corder', 1)
+      cluster = {id = fresh_id .. '-' .. i, title = step.title, order = order}
+      table.insert(record.made, cluster.id)
+    else
+      -- Two themes for one cluster: the second sees the first's notes in it.
+      cluster = get_json(K_CLUSTERS, cluster.id) or cluster
+    end
+    local assign, ids = {}, {}
+    for _, note in ipairs(step.notes) do
+      record.notes[note.id] = {from = note.cluster_id, to = cluster.id}
+      if note.cluster_id ~= cluster.id then
+        note.cluster_id = cluster.id
+        put_json(K_NOTES, note.id, note)
+      end
+      assign[note.id] = cluster.id
+      table.insert(ids, note.id)
+    end
+    put_json(K_CLUSTERS, cluster.id, cluster)
+    record.titles[cluster.id] = cluster.title
+    emit('cluster_changed', {cluster = cluster, assign = assign, removed_items = refund(ids)})
+    table.insert(cluster_ids, cluster.id)
+  end
+  local undo_id = fresh_id .. '-u'
+  keep_undo(undo_id, record)
+  return ok({cluster_ids = cluster_ids, undo_id = undo_id})
+end
+
+if op == 'undo_themes' then
+  local record = get_json(K_UNDO, args.undo_id)
+  if not record or record.at < now - UNDO_TTL_MS then return fail('undo_stale') end
+  -- Stale: a note moved (or gone) since, a cluster renamed or gone, a note put into one
+  -- of the clusters it made, or a note's first cluster gone.
+  local made = {}
+  for _, cid in ipairs(record.made) do made[cid] = true end
+  for cid, title in pairs(record.titles) do
+    local cluster = get_json(K_CLUSTERS, cid)
+    if not cluster or cluster.title ~= title then return fail('undo_stale') end
+  end
+  for nid, move in pairs(record.notes) do
+    local note = get_note(nid)
+    if not note or note.cluster_id ~= move.to then return fail('undo_stale') end
+    if not isnull(move.from) and move.from ~= move.to and not cluster_exists(move.from) then
+      return fail('undo_stale')
+    end
+  end
+  if next(made) ~= nil then
+    local all = redis.call('HGETALL', K_NOTES)
+    for i = 1, #all, 2 do
+      local note = cjson.decode(all[i + 1])
+      if not isnull(note.cluster_id) and made[note.cluster_id] and not record.notes[note.id] then
+        return fail('undo_stale')
+      end
+    end
+  end
+  -- Back where each note was: per cluster a note goes back to (or from, for a note that
+  -- was loose and went into an existing cluster) one cluster_changed, in id order; then
+  -- each cluster it made is deleted (cluster_deleted, its loose notes with it).
+  local back, loose, freed = {}, {}, {}
+  for nid, move in pairs(record.notes) do
+    if move.from ~= move.to then
+      local note = get_note(nid)
+      note.cluster_id = move.from
+      put_json(K_NOTES, nid, note)
+      if not isnull(move.from) then
+        back[move.from] = back[move.from] or {}
+        back[move.from][nid] = move.from
+      elseif made[move.to] then
+        freed[move.to] = freed[move.to] or {}
+        freed[move.to][nid] = NULL
+      else
+        loose[move.to] = loose[move.to] or {}
+        loose[move.to][nid] = NULL
+      end
+    end
+  end
+  local function sorted_keys(t)
+    local out = {}
+    for k, _ in pairs(t) do table.insert(out, k) end
+    table.sort(out)
+    return out
+  end
+  for _, cid in ipairs(sorted_keys(back)) do
+    emit('cluster_changed', {cluster = get_json(K_CLUSTERS, cid), assign = back[cid],
+      removed_items = {}})
+  end
+  for _, cid in ipairs(sorted_keys(loose)) do
+    emit('cluster_changed', {cluster = get_json(K_CLUSTERS, cid), assign = loose[cid],
+      removed_items = {}})
+  end
+  for _, cid in ipairs(record.made) do
+    redis.call('HDEL', K_CLUSTERS, cid)
+    emit('cluster_deleted', {cluster_id = cid, assign = freed[cid] or {},
+      removed_items = refund({cid})})
+  end
+  redis.call('HDEL', K_UNDO, args.undo_id)
+  local index = get_json(K_UNDO, '#index') or {}
+  local kept = {}
+  for _, entry in ipairs(index) do
+    if entry.id ~= args.undo_id then table.insert(kept, entry) end
+  end
+  if #kept > 0 then put_json(K_UNDO, '#index', kept) else redis.call('HDEL', K_UNDO, '#index') end
   return ok({})
 end
 

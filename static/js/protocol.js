@@ -27,6 +27,8 @@ export const OP = Object.freeze({
   ADD_PAPER_NOTE: "add_paper_note", APPROVE_NOTES: "approve_notes",
   SET_ACTIVITY: "set_activity", ADD_ACTIVITY: "add_activity", EDIT_ACTIVITY: "edit_activity",
   REMOVE_ACTIVITY: "remove_activity", MOVE_ACTIVITY: "move_activity",
+  SUGGEST_THEMES: "suggest_themes", APPLY_THEMES: "apply_themes", UNDO_THEMES: "undo_themes",
+  SIMILAR_NOTES: "similar_notes",
 });
 
 /** Event kinds. */

@@ -124,6 +124,8 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "set_activity": ("activity_id",), "remove_activity": ("activity_id",),
     "add_activity": ("title", "prompts", "settings", "after"),
     "edit_activity": ("activity_id", "title", "prompts"), "move_activity": ("activity_id", "to"),
+    "suggest_themes": ("prompt_id",), "apply_themes": ("themes",), "undo_themes": ("undo_id",),
+    "similar_notes": ("prompt_id", "text"),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(

@@ -53,6 +53,11 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "edit_activity": {"facilitator"},
     "remove_activity": {"facilitator"},
     "move_activity": {"facilitator"},
+    # Version 1.1, Sorting help.
+    "suggest_themes": {"facilitator"},
+    "apply_themes": {"facilitator"},
+    "undo_themes": {"facilitator"},
+    "similar_notes": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -101,6 +106,14 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                       {"activity_id": "a2", "title": "Tot slot", "prompts": ["Wat nu?"]}),
     "remove_activity": ({"activity_id": "a2"}, {"activity_id": "a2"}),
     "move_activity": ({"activity_id": "a2", "to": 0}, {"activity_id": "a2", "to": 0}),
+    "suggest_themes": ({"prompt_id": None}, {"prompt_id": None}),
+    "apply_themes": ({"themes": [{"title": " Groen ", "note_ids": ["n1", "n2", "n1"]},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]},
+                     {"themes": [{"title": "Groen", "note_ids": ["n1", "n2"], "cluster_id": None},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]}),
+    "undo_themes": ({"undo_id": "u1"}, {"undo_id": "u1"}),
+    "similar_notes": ({"prompt_id": "q1", "text": " Meer bomen "},
+                      {"prompt_id": "q1", "text": "Meer bomen"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -140,6 +153,9 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("edit_activity", "activity_id", ["a1"]),
     ("move_activity", "activity_id", 1),
     ("move_activity", "to", "0"),
+    ("apply_themes", "themes", {"title": "x"}),
+    ("undo_themes", "undo_id", 7),
+    ("similar_notes", "text", 7),
 ]
 
 
@@ -531,3 +547,14 @@ def test_a_question_is_not_empty_nor_too_long(op: str) -> None:
     assert info.value.params == {"max": rules.MAX_PROMPT}
     exact = clean_args(op, {**base, "text": "é" * rules.MAX_PROMPT}, SETTINGS)
     assert exact["text"] == "é" * rules.MAX_PROMPT
+
+
+def test_apply_themes_refuses_a_note_in_two_themes() -> None:
+    args = {"themes": [{"title": "a", "note_ids": ["n1", "n2"]},
+                       {"title": "b", "note_ids": ["n2"]}]}
+    assert code_of("apply_themes", args) == "bad_args"
+    assert code_of("apply_themes", {"themes": []}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a", "note_ids": []}]}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a" * 81, "note_ids": ["n1"]}]}) == (
+        "title_too_long")
+    assert code_of("similar_notes", {"prompt_id": "q1", "text": " \u200b "}) == "note_empty"

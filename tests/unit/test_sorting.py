@@ -57,7 +57,7 @@ def test_two_clear_topics_make_two_themes(model: Sorter) -> None:
     assert sorted(sorted(t.note_ids) for t in result.themes) == [
         [f"b{i}" for i in range(4)], [f"l{i}" for i in range(4)]]
     bikes = next(t for t in result.themes if "b0" in t.note_ids)
-    assert "fietsenstalling" in bikes.title.lower()
+    assert bikes.title == "Fietsparkeren", "titled by the concept its notes name"
     assert bikes.reason.startswith("Deze 4 briefjes")
     assert "„fietsenstalling”" in bikes.reason, "a shared word is named in the reason"
 
@@ -76,7 +76,7 @@ def test_only_emoji_never_raises(model: Sorter) -> None:
     check_shape(result, given)
     assert ["n0", "n4"] in result.duplicates
     for theme in result.themes:      # no shared words: the reason quotes a note instead
-        assert "in andere woorden" in theme.reason
+        assert "zonder een woord dat ze delen" in theme.reason
 
 
 def test_html_looking_text_stays_text(model: Sorter) -> None:
@@ -134,3 +134,20 @@ def test_warm_fills_the_cache(model: Sorter) -> None:
     before = model.embedder.cached()
     model.warm(["een briefje dat nog niemand schreef 7f3a"])
     assert model.embedder.cached() == before + 1
+
+
+def test_emoji_only_text_finds_only_the_same_text(model: Sorter) -> None:
+    given = notes(["🌳🌳", "meer bomen graag", "😡", "🌳🌳"])
+    assert [h.note_id for h in model.similar("🌳🌳", given, 3)] == ["n0", "n3"]
+    assert all(h.note_id not in {"n0", "n2", "n3"}
+               for h in model.similar("meer groen en bomen", given, 3))
+    clusters = [Cluster("c1", "Groen", notes(["meer bomen", "bloembakken"], "g"))]
+    result = model.suggest(notes(["🌳", "😡"]), clusters, "nl")
+    assert result.themes == [], "an emoji note fits no cluster by meaning"
+
+
+def test_a_very_long_note_answers(model: Sorter) -> None:
+    given = notes(["meer bomen " * 20_000, "meer bomen", "de bus is te laat"])
+    result = model.suggest(given, [], "nl")
+    check_shape(result, given)
+    assert model.similar("bomen " * 10_000, given, 3)

@@ -35,7 +35,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("services", ("hub*", "presence*", "control*", "phone_window*", "admission*",
                   "session*", "socket*", "catchup", "op_loop", "api*", "pages*",
                   "page_*", "rendering", "error_pages", "report*", "security*", "lan",
-                  "metrics_http")),
+                  "metrics_http",
+                  # The sorting help's questions and its worker thread (issue 11).
+                  "suggestions", "sort_worker")),
     # Wiring it together, and the command line.
     ("app", ("app", "__main__")),
 )
