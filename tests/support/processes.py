@@ -123,7 +123,11 @@ class ServerProcess:
                 start_new_session=True,
             )
         if wait:
-            self.wait_ready(timeout)
+            try:
+                self.wait_ready(timeout)
+            except BaseException:
+                self.stop(5)  # not left running after a failed start (no __exit__ then)
+                raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
