@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +21,6 @@ from typing import NamedTuple
 import numpy as np
 
 from server.sorting_embed import CACHE_SIZE, MAX_CHARS, Vectors
-from server.sorting_words import fold
 
 LEXICON = Path(__file__).resolve().parent / "sorting_data" / "concepts.tsv"
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -101,7 +101,7 @@ class Lexicon:
         found = self._notes.get(text)
         if found is None:
             found = {}
-            for word in dict.fromkeys(TOKEN.findall(fold(text[:MAX_CHARS]))):
+            for word in dict.fromkeys(TOKEN.findall(_ascii(text[:MAX_CHARS]))):
                 for k in sorted(self.split(word)):
                     found.setdefault(k, []).append(word)
             with self._lock:
@@ -154,6 +154,12 @@ class Lexicon:
         norms[norms == 0] = 1.0
         result: Vectors = (out / norms).astype(np.float32)
         return result
+
+
+def _ascii(text: str) -> str:
+    """Lower case, accents off, anything not Latin dropped ("Creëer 🌳" → "creeer "): the
+    lexicon's terms are plain ASCII."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
 
 
 def _forms(word: str) -> list[str]:
