@@ -61,6 +61,10 @@ class Settings:
     answers_per_actor: int = rules.ANSWERS_PER_ACTOR
     notes_per_participant: int = rules.NOTES_PER_PARTICIPANT
     notes_per_workshop: int = rules.NOTES_PER_WORKSHOP
+    # The Bearer token Prometheus sends for GET /metrics; None: no /metrics (404).
+    metrics_token: str | None = None
+    # "plain" (uvicorn's lines as they are) or "json" (one JSON object per line).
+    log_format: str = "plain"
 
     @property
     def retention_ms(self) -> int:
@@ -99,6 +103,8 @@ class Settings:
             notes_per_participant=int(
                 e.get("NOTES_PER_PARTICIPANT", str(cls.notes_per_participant))),
             notes_per_workshop=int(e.get("NOTES_PER_WORKSHOP", str(cls.notes_per_workshop))),
+            metrics_token=e.get("METRICS_TOKEN", "").strip() or None,
+            log_format="json" if e.get("LOG_FORMAT", "").strip().lower() == "json" else "plain",
         )
 
 

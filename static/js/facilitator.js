@@ -13,6 +13,7 @@ import { promptsPanel } from "./prompts.js";
 import { approvalQueue } from "./approvals.js";
 import { paperNotes } from "./papernotes.js";
 import { newestList } from "./newest.js";
+import { suggestPanel } from "./suggest.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
@@ -32,6 +33,7 @@ const prompts = promptsPanel(conn);
 const approvals = approvalQueue(conn);
 const paper = paperNotes(conn);
 const drawNewest = newestList(conn);
+const suggestions = suggestPanel(conn);
 
 function draw() {
   if (!conn.state) return;
@@ -48,6 +50,7 @@ function draw() {
   people.draw(state);
   prompts.draw(state);
   board.draw(state);
+  suggestions.draw(state);
   approvals.draw(conn.state);
   paper.draw(conn.state);
   drawNewest(state);
@@ -288,6 +291,7 @@ conn.on("ack", (entry, result, seq) => {
     setText($("info"), t("control.reopened"));
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.saved();
+  suggestions.acked(entry, result);
   showNotice("");
   render();
 });
@@ -298,6 +302,7 @@ conn.on("nack", (entry, error) => {
     settingsDirty = false;
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.failed(error.message || t("error.generic"));
+  suggestions.nacked(entry, error);
   render();
 });
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));

@@ -9,6 +9,7 @@ import { phoneRanking, redraw, resultRows } from "./results.js";
 import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./reactions.js";
 import { receiptItems, receiptRows, rememberOwn } from "./receipt.js";
 import { SignUps } from "./signup.js";
+import { similarHint } from "./similar.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
@@ -31,6 +32,7 @@ const onPhase = watchPhase();
 const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
 const signUps = new SignUps(conn, () => render());
+const similar = similarHint(conn, $("note-text"), () => currentPrompt());
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
@@ -72,6 +74,12 @@ function draw() {
 
 function promptText(state, id) {
   return state.prompts.find((p) => p.id === id)?.text ?? "";
+}
+
+/** The question the note being written is for. */
+function currentPrompt() {
+  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
+  return checked?.value || (conn.state ? chosenPrompt(conn.state) : null);
 }
 
 function chosenPrompt(state) {
@@ -270,10 +278,9 @@ $("note-form").addEventListener("submit", (event) => {
   }
   error.hidden = true;
   area.removeAttribute("aria-invalid");
-  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
-  const promptId = checked?.value || chosenPrompt(conn.state);
-  conn.send(OP.ADD_NOTE, { prompt_id: promptId, text });
+  conn.send(OP.ADD_NOTE, { prompt_id: currentPrompt(), text });
   area.value = "";
+  similar.clear();
   sessionStorage.removeItem(draftKey);
   updateCount();
   announce(conn.status === "online" ? t("phone.posting") : t("phone.saved_offline"));
