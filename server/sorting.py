@@ -68,7 +68,7 @@ class Tuning(NamedTuple):
 
 TUNING: dict[str, Tuning] = {
     "use": Tuning(theme=0.15, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30,
-                  concepts=0.5),
+                  concepts=0.7),
     "e5": Tuning(theme=0.10, duplicate=0.40, fit=0.85, margin=0.005, similar=0.85),
 }
 DEFAULT_MODEL = "use"
