@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         bounds = Bounds(settings.answer_ttl_ms, settings.answers_per_actor,
                         settings.notes_per_participant, settings.notes_per_workshop)
         store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen,
-                               bounds)
+                               bounds, settings.redis_wait_replicas)
+        if store.cluster:
+            log.info("REDIS_URL names a Redis Cluster node: using the cluster client")
         if valkey is not None:
             supervisor = asyncio.create_task(valkey.supervise(store.drop_idle_connections),
                                              name="valkey-supervisor")

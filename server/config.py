@@ -14,6 +14,9 @@ from server import rules
 class Settings:
     # Redis to use; None means: start the embedded Valkey server in data_dir.
     redis_url: str | None = None
+    # An op's ack waits until this many replicas have its writes (Redis WAIT); 0: acked
+    # once the master has it. See docs/reliability.md for what each promises.
+    redis_wait_replicas: int = 0
     # Where the embedded Valkey keeps its append-only file.
     data_dir: Path = Path("data")
     # Memory cap of the embedded Valkey (Valkey's units: "256mb", "1gb"; "0": no cap). A
@@ -80,6 +83,7 @@ class Settings:
         origins = _split(e.get("ALLOWED_ORIGINS", ""))
         return cls(
             redis_url=e.get("REDIS_URL") or None,
+            redis_wait_replicas=int(e.get("REDIS_WAIT_REPLICAS", "0") or 0),
             data_dir=Path(e.get("DATA_DIR", "data")),
             valkey_maxmemory=e.get("VALKEY_MAXMEMORY", "256mb").strip() or "256mb",
             host=e.get("HOST", "127.0.0.1"),
