@@ -17,7 +17,8 @@ from server.sorting_words import words
 ROOT = Path(__file__).resolve().parents[1] / "tests" / "data"
 # The evaluation sets: the one everything was built and tuned on, and a second one on
 # another question, written after the concept lexicon and tuned on nothing.
-SETS = {"stationsplein": ROOT / "sorting", "energie": ROOT / "sorting_energie"}
+SETS = {"stationsplein": ROOT / "sorting", "energie": ROOT / "sorting_energie",
+        "wijk": ROOT / "sorting_wijk"}
 DATA = SETS["stationsplein"]
 
 

@@ -8,9 +8,11 @@ worker thread. How it works and how well: docs/sorting.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -66,7 +68,7 @@ class Tuning(NamedTuple):
 
 TUNING: dict[str, Tuning] = {
     "use": Tuning(theme=0.15, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30,
-                  concepts=0.5),
+                  concepts=0.7),
     "e5": Tuning(theme=0.10, duplicate=0.40, fit=0.85, margin=0.005, similar=0.85),
 }
 DEFAULT_MODEL = "use"
@@ -119,7 +121,9 @@ class Sorter:
             return Suggestion([], [])
         vectors = self.embedder.vectors([n.text for n in notes])
         every = [n.text for n in notes] + [m.text for c in clusters for m in c.notes]
-        df, total = wording.document_frequency(every), len(every)
+        # Word counts over all notes, for a theme no concept explains (made when needed).
+        df = functools.cache(lambda: wording.document_frequency(every))
+        total = len(every)
         # Only notes with a letter or digit are grouped by meaning: the model sees every
         # emoji-only note as alike ("🚲" and "😡"), so those are grouped only when equal.
         worded = [i for i in range(len(notes)) if _has_word(notes[i].text)]
@@ -178,7 +182,7 @@ class Sorter:
         return themes, [i for i, f in fits.items() if f is None]
 
     def _new_theme(self, notes: list[Note], vectors: Vectors, members: list[int],
-                   df: Counter[str], total: int, language: str) -> Theme:
+                   df: Callable[[], Counter[str]], total: int, language: str) -> Theme:
         texts = [notes[i].text for i in members]
         center = notes[grouping.central(vectors, members)].text
         lexicon = concepts.lexicon()
@@ -191,7 +195,7 @@ class Sorter:
                          wording.topic_reason([(lb, c, w) for lb, (_, c, w)
                                                in zip(label, found, strict=True)],
                                               center, len(members), language))
-        keywords = wording.shared_words(texts, df, total)
+        keywords = wording.shared_words(texts, df(), total)
         return Theme(wording.title_for(keywords, center, language),
                      [notes[i].id for i in members],
                      wording.reason_for(keywords, center, len(members), language))

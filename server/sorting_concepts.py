@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from server.sorting_embed import Vectors
-from server.sorting_words import fold
+from server.sorting_embed import CACHE_SIZE, MAX_CHARS, Vectors
 
 LEXICON = Path(__file__).resolve().parent / "sorting_data" / "concepts.tsv"
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -48,6 +49,8 @@ class Lexicon:
         self._whole = whole     # only as a whole word
         self._field_of = [self.fields.index(c.field) for c in concepts]
         self._memo: dict[str, frozenset[int]] = {}
+        self._notes: dict[str, dict[int, list[str]]] = {}
+        self._lock = threading.Lock()
 
     def lookup(self, word: str) -> set[int]:
         """Concepts of a word as written or with one ending taken off ("bomen",
@@ -91,18 +94,29 @@ class Lexicon:
                 return set(first)
         return set()
 
+    def read(self, text: str) -> dict[int, list[str]]:
+        """The concepts a note names, in order of first mention, each with the words of
+        the note that name it (remembered by text: notes are read again at every
+        suggest)."""
+        found = self._notes.get(text)
+        if found is None:
+            found = {}
+            for word in dict.fromkeys(TOKEN.findall(_ascii(text[:MAX_CHARS]))):
+                for k in sorted(self.split(word)):
+                    found.setdefault(k, []).append(word)
+            with self._lock:
+                if len(self._notes) >= CACHE_SIZE:
+                    self._notes.pop(next(iter(self._notes)))
+                self._notes[text] = found
+        return found
+
     def concepts_of(self, text: str) -> list[int]:
         """Indices of the concepts a note names, each once, in order of first mention."""
-        out: dict[int, None] = {}
-        for word in TOKEN.findall(fold(text)):
-            for k in sorted(self.split(word)):
-                out.setdefault(k, None)
-        return list(out)
+        return list(self.read(text))
 
     def words_for(self, text: str, concept: int) -> list[str]:
         """The words of a note that name this concept (for a reason)."""
-        return [w for w in dict.fromkeys(TOKEN.findall(fold(text)))
-                if concept in self.split(w)]
+        return list(self.read(text).get(concept, []))
 
     def topics(self, texts: Sequence[str], limit: int = 2) -> list[tuple[int, int, list[str]]]:
         """The concepts a group of notes is about: (concept, how many notes name it, the
@@ -111,9 +125,9 @@ class Lexicon:
         count: dict[int, int] = {}
         used: dict[int, dict[str, None]] = {}
         for text in texts:
-            for k in self.concepts_of(text):
+            for k, named in self.read(text).items():
                 count[k] = count.get(k, 0) + 1
-                for w in self.words_for(text, k):
+                for w in named:
                     used.setdefault(k, {})[w] = None
         need = max(2, -(-len(texts) // 3))
         ranked = sorted((k for k, c in count.items() if c >= need),
@@ -140,6 +154,12 @@ class Lexicon:
         norms[norms == 0] = 1.0
         result: Vectors = (out / norms).astype(np.float32)
         return result
+
+
+def _ascii(text: str) -> str:
+    """Lower case, accents off, anything not Latin dropped ("Creëer 🌳" → "creeer "): the
+    lexicon's terms are plain ASCII."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
 
 
 def _forms(word: str) -> list[str]:
