@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint bench bench-quick clean
+.PHONY: run test test-cluster test-fast lint bench bench-quick clean
 
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ tests/lighthouse/node_modules/.installed: tests/lighthouse/package-lock.json
 
 test: lint tests/lighthouse/node_modules/.installed
 	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(MAKE) test-cluster
+
+# The integration and fault suites again on a local Redis Cluster of 3 masters and 3
+# replicas (tests/support/cluster.py starts it from the installed Valkey). The cluster's
+# own tests (failover, faults) start clusters of their own and ran above already.
+test-cluster: $(VENV)/.test-installed
+	TEST_REDIS_CLUSTER=1 $(VENV)/bin/pytest -p no:cacheprovider -q tests/integration \
+		tests/faults --deselect tests/faults/test_cluster_failover.py \
+		--deselect tests/faults/test_cluster_faults.py
 
 # While changing pure rules, views or appliers: ruff, the unit tests (no server, no
 # Redis) and the JS applier's golden fixtures under Node (run directly, not again through

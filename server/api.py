@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server import metrics
 from server.admission import Admission
 from server.args import clean_workshop
 from server.control import Erased, KeysRotated
 from server.errors import DomainError, error_body
-from server.exports import export_csv, export_data, export_markdown
+from server.exports import export_csv, export_markdown, export_session
 from server.language import request_language
 from server.rendering import join_path
-from server.room import Room
 from server.security import STAFF_COOKIE_PREFIXES, is_json
 from server.store import STORE_ERRORS, Store
 
@@ -50,6 +50,7 @@ async def authorize(request: Request) -> str | Response:
     admission: Admission = request.app.state.admission
     address = request.client.host if request.client else None
     if await admission.limited(address):
+        metrics.rate_limited("attempts")
         return error("too_many_attempts", 429, lang)
     if await store.check_key(workshop_id, facilitator_key(request, workshop_id), view=False):
         return str(workshop_id)
@@ -67,13 +68,14 @@ async def create_workshop(request: Request) -> Response:
     if len(body) > MAX_BODY:
         return error("frame_too_large", 413, lang)
     try:
-        clean = clean_workshop(orjson.loads(body))
+        clean = clean_workshop(orjson.loads(body), lang)
     except orjson.JSONDecodeError:
         return error("malformed", 400, lang)
     except DomainError as err:
         return JSONResponse({"error": err.body(lang)}, status_code=400)
     made = await request.app.state.limiter.hit("create", address, CREATE_WINDOW)
     if made > settings.creates_per_hour:
+        metrics.rate_limited("creates")
         return error("too_many_attempts", 429, lang)
     created = await request.app.state.store.create_workshop(clean, settings.code_odds)
     wid, code = created["id"], created["code"]
@@ -85,35 +87,32 @@ async def create_workshop(request: Request) -> Response:
     return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
-async def _room(request: Request, workshop_id: str) -> Room | None:
-    room: Room | None = await request.app.state.store.load(workshop_id)
-    return room
-
-
 async def export(request: Request) -> Response:
     workshop_id = await authorize(request)
     if isinstance(workshop_id, Response):
         return workshop_id
-    room = await _room(request, workshop_id)
+    room, activities = await request.app.state.store.load_activities(workshop_id)
     if room is None:
         return error("no_workshop", 404, request_language(request))
     fmt = request.path_params["fmt"]
     if fmt not in ("json", "csv", "md"):
         return error("no_workshop", 404, request_language(request))
     name = f"samenspel-{room['workshop']['code']}"
+    titled = [(entry["title"], one) for entry, one in activities]  # the plan, in order
     if fmt == "json":
         return Response(
-            orjson.dumps(export_data(room), option=orjson.OPT_INDENT_2),
+            orjson.dumps(export_session(room, activities), option=orjson.OPT_INDENT_2),
             media_type="application/json",
             headers={"content-disposition": f'attachment; filename="{name}.json"', **NO_STORE},
         )
     if fmt == "csv":
         return Response(
-            "\ufeff" + export_csv(room), media_type="text/csv; charset=utf-8",
+            "\ufeff" + export_csv(room, titled), media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{name}.csv"', **NO_STORE},
         )
     return PlainTextResponse(
-        export_markdown(room, request_language(request)), media_type="text/markdown; charset=utf-8",
+        export_markdown(room, request_language(request), titled),
+        media_type="text/markdown; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}.md"', **NO_STORE},
     )
 

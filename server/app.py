@@ -22,10 +22,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.admission import Admission
 from server.api import api_routes
+from server.api_plans import plan_routes
 from server.config import Settings
 from server.embedded import EmbeddedValkey, lock_data_dir
 from server.hub import Hub
 from server.lan import lan_addresses
+from server.log_format import announce, use_json_logs
+from server.metrics_http import metrics_routes, watch
 from server.ratelimit import Limiter
 from server.report import report_routes
 from server.security import SameOriginWrites, SecurityHeaders, keep_addresses_out_of_logs
@@ -97,13 +100,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             valkey = EmbeddedValkey(settings.data_dir, maxmemory=settings.valkey_maxmemory)
             valkey.start()
             settings = dataclasses.replace(settings, redis_url=valkey.url)
-            print(f"Embedded Valkey on {valkey.shown_url}, data in {valkey.data_dir}",
-                  flush=True)
+            announce(f"Embedded Valkey on {valkey.shown_url}, data in {valkey.data_dir}",
+                     settings.log_format == "json")
         assert settings.redis_url is not None
         bounds = Bounds(settings.answer_ttl_ms, settings.answers_per_actor,
                         settings.notes_per_participant, settings.notes_per_workshop)
         store = Store.from_url(settings.redis_url, settings.retention_ms, settings.stream_maxlen,
-                               bounds)
+                               bounds, settings.redis_wait_replicas)
+        if store.cluster:
+            log.info("REDIS_URL names a Redis Cluster node: using the cluster client")
         if valkey is not None:
             supervisor = asyncio.create_task(valkey.supervise(store.drop_idle_connections),
                                              name="valkey-supervisor")
@@ -115,11 +120,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limiter = Limiter(store)
         app.state.admission = Admission(app.state.limiter, settings)
         await hub.start()
+        unwatch = watch(hub)
         settle_garbage_collector()
         try:
             yield
         finally:
+            unwatch()
             await hub.stop()
+            hub.sorting.stop()
             await store.close()
             if valkey is not None:
                 valkey.stop()
@@ -137,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *api_routes(),
         *report_routes(),
+        *plan_routes(),
+        *metrics_routes(),
         WebSocketRoute(WS_PATH, ws_endpoint),
         *page_routes(),
         # Scripts and styles gzipped (a phone on a slow network loads a third of the bytes);
@@ -169,4 +179,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.ws_app = cast(ASGIApp, ProxyHeadersMiddleware(
             cast(Any, ws_asgi), trusted_hosts=list(settings.forwarded_allow_ips)))
     keep_addresses_out_of_logs()
+    if settings.log_format == "json":
+        use_json_logs()
     return app

@@ -8,22 +8,24 @@ from __future__ import annotations
 from typing import Any
 
 from server.errors import DomainError
+from server.plan_args import PLAN_OPS, clean_plan_args, clean_workshop
 from server.rules import (
-    DEFAULT_SETTINGS,
     MAX_CLUSTER_TITLE,
     MAX_CONTACT,
     MAX_ID,
     MAX_IDS,
     MAX_NAME,
     MAX_PROMPT,
-    MAX_PROMPTS,
+    MAX_THEMES,
     MAX_TIMER_SECONDS,
-    MAX_TITLE,
     PHASES,
     REACTIONS,
 )
 from server.text import clean_text
 from server.workshop_settings import clean_int, clean_settings
+
+# clean_workshop (the body of a new workshop) lives with the session plan it now is.
+__all__ = ["clean_args", "clean_sign_up", "clean_workshop"]
 
 
 def _id(args: dict[str, Any], field: str) -> str:
@@ -53,6 +55,14 @@ def _bool(args: dict[str, Any], field: str) -> bool:
     return value
 
 
+def _activity(args: dict[str, Any]) -> dict[str, Any]:
+    """A note's optional `activity_id` (a session plan): the activity it was written for;
+    the store refuses it (`wrong_activity`) once the room has moved on."""
+    if args.get("activity_id") is None:
+        return {}
+    return {"activity_id": _id(args, "activity_id")}
+
+
 def _prompt_text(args: dict[str, Any]) -> str:
     """A question's new text (add_prompt, edit_prompt): not empty, at most MAX_PROMPT,
     refused with words about the question (not the title, as a long one is at creation)."""
@@ -80,19 +90,48 @@ def clean_sign_up(args: dict[str, Any]) -> dict[str, Any]:
             "contact": contact if (on and consent) else None}
 
 
-def clean_workshop(body: object) -> dict[str, Any]:
-    """The body of POST /api/workshops, cleaned: title, prompts and full settings."""
-    if not isinstance(body, dict):
-        raise DomainError("malformed")
-    title = clean_text(body.get("title"), "title", MAX_TITLE, empty_code="title_required")
-    prompts = body.get("prompts")
-    if not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_PROMPTS:
-        raise DomainError("prompts_required")
-    clean_prompts = [
-        clean_text(p, "prompt", MAX_PROMPT, empty_code="prompts_required") for p in prompts
-    ]
-    settings = {**DEFAULT_SETTINGS, **clean_settings(body.get("settings") or {})}
-    return {"title": title, "prompts": clean_prompts, "settings": settings}
+def _opt_id(args: dict[str, Any], field: str) -> str | None:
+    return None if args.get(field) is None else _id(args, field)
+
+
+def clean_themes(args: dict[str, Any]) -> dict[str, Any]:
+    """apply_themes' args: 1 to MAX_THEMES themes, each with a title (up to 80, may be
+    empty), 1 to 500 note ids and an optional existing cluster_id; a note in one theme
+    only, and not more than 500 notes in all."""
+    themes = args.get("themes")
+    if not isinstance(themes, list) or not 1 <= len(themes) <= MAX_THEMES:
+        raise DomainError("bad_args", field="themes")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for theme in themes:
+        if not isinstance(theme, dict):
+            raise DomainError("bad_args", field="themes")
+        title = theme.get("title")
+        ids = _ids(theme, "note_ids")
+        if seen & set(ids) or len(seen) + len(ids) > MAX_IDS:
+            raise DomainError("bad_args", field="note_ids")
+        seen.update(ids)
+        out.append({
+            "title": "" if title is None else clean_text(title, "title", MAX_CLUSTER_TITLE,
+                                                         empty_code=None),
+            "note_ids": ids,
+            "cluster_id": _opt_id(theme, "cluster_id"),
+        })
+    return {"themes": out}
+
+
+def clean_sorting(op: str, args: dict[str, Any], max_note: int) -> dict[str, Any]:
+    """The sorting help's args (version 1.1): suggest_themes, apply_themes, undo_themes,
+    similar_notes."""
+    if op == "suggest_themes":
+        return {"prompt_id": _opt_id(args, "prompt_id")}
+    if op == "apply_themes":
+        return clean_themes(args)
+    if op == "undo_themes":
+        return {"undo_id": _id(args, "undo_id")}
+    # similar_notes: the text as a note would be cleaned (an empty one is refused).
+    return {"prompt_id": _opt_id(args, "prompt_id"),
+            "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty")}
 
 
 def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +143,7 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {
             "prompt_id": _id(args, "prompt_id"),
             "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
+            **_activity(args),
         }
     if op == "edit_note":
         return {
@@ -122,6 +162,7 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
             "prompt_id": _id(args, "prompt_id"),
             "text": clean_text(args.get("text"), "note", max_note, empty_code="note_empty"),
             "perspective": perspective,
+            **_activity(args),
         }
     if op == "approve_notes":
         return {"note_ids": _ids(args, "note_ids")}
@@ -197,4 +238,8 @@ def clean_args(op: str, args: object, settings: dict[str, Any]) -> dict[str, Any
         return {"text": _prompt_text(args)}
     if op == "edit_prompt":
         return {"prompt_id": _id(args, "prompt_id"), "text": _prompt_text(args)}
+    if op in ("suggest_themes", "apply_themes", "undo_themes", "similar_notes"):
+        return clean_sorting(op, args, max_note)
+    if op in PLAN_OPS:
+        return clean_plan_args(op, args, settings)
     raise DomainError("unknown_op", op=str(op)[:40])

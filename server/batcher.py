@@ -6,25 +6,36 @@ the process a pool checkout, a write, a read and a parse each; the same ops in o
 non-transactional pipeline cost one of each per batch, and Redis still runs every
 script on its own, atomically, in the order sent. A batch fails as a whole only when
 the connection does (every caller then answers `try_again`; the op ids make a resend
-safe, as for a single call).
+safe, as for a single call). On a Redis Cluster the pipeline goes out as one per node,
+side by side (redis-py routes each call by its workshop's slot).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 MAX_BATCH = 200  # calls per pipeline; a larger burst goes out as several, side by side
+# How long a WAIT for replicas may take (below the connections' read timeout).
+WAIT_TIMEOUT_MS = 500
 Keys = list[str] | list[bytes]
 
 
 class ScriptBatcher:
-    def __init__(self, redis: Any, script: AsyncScript) -> None:
+    def __init__(self, redis: Any, script: AsyncScript, wait_replicas: int = 0,
+                 node_of: Callable[[str], Any] | None = None) -> None:
         self.redis = redis
         self.script = script
+        # REDIS_WAIT_REPLICAS: an op's reply waits until this many replicas have its writes.
+        self.wait_replicas = wait_replicas
+        # On a cluster: the node that serves a key (each node's part of a batch gets its
+        # own WAIT); None on one Redis.
+        self.node_of = node_of
         self._pending: list[tuple[Keys, list[Any], asyncio.Future[Any]]] = []
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
@@ -49,18 +60,17 @@ class ScriptBatcher:
 
     async def _send(self, batch: list[tuple[Keys, list[Any], asyncio.Future[Any]]]) -> None:
         try:
-            if len(batch) == 1:
+            if len(batch) == 1 and not self.wait_replicas:
                 keys, args, _ = batch[0]
                 replies: list[Any] = [await self._one(keys, args)]
             else:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for keys, args, _ in batch:
-                        pipe.evalsha(self.script.sha, len(keys), *keys, *args)
-                    replies = await pipe.execute(raise_on_error=False)
-                for i, reply in enumerate(replies):
-                    if isinstance(reply, NoScriptError):  # Redis lost its scripts: not run
-                        keys, args, _ = batch[i]
-                        replies[i] = await self._one(keys, args)
+                replies = await self._pipeline(batch)
+                lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+                if lost:  # Redis lost its scripts: none of these ran; load it, send again
+                    await self.redis.script_load(self.script.script)
+                    again = await self._pipeline([batch[i] for i in lost])
+                    for i, reply in zip(lost, again, strict=True):
+                        replies[i] = reply
         except BaseException as exc:
             for _, _, future in batch:
                 if not future.done():
@@ -75,6 +85,39 @@ class ScriptBatcher:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+
+    async def _pipeline(self, batch: list[tuple[Keys, list[Any], asyncio.Future[Any]]]
+                        ) -> list[Any]:
+        """The calls' replies (an exception in place of a failed one). With wait_replicas,
+        each node's part ends with a WAIT on the same connection: a call whose writes
+        fewer replicas confirmed gets a TimeoutError instead (its caller answers
+        try_again; the op id makes the resend safe)."""
+        nodes: dict[str, Any] = {}
+        where: list[str] = []
+        if self.node_of is not None and self.wait_replicas:
+            await self.redis.initialize()  # (the cluster's slots, learnt on first use)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                # (EVALSHA by name: redis-py blocks pipe.evalsha on a cluster, not the call)
+                pipe.execute_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
+                if self.wait_replicas:
+                    node = self.node_of(keys[0]) if self.node_of else None  # type: ignore[arg-type]
+                    name = node.name if node is not None else ""
+                    nodes.setdefault(name, node)
+                    where.append(name)
+            for node in nodes.values():
+                extra = {"target_nodes": node} if node is not None else {}
+                pipe.execute_command("WAIT", self.wait_replicas, WAIT_TIMEOUT_MS, **extra)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        ops, waits = replies[:len(batch)], dict(zip(nodes, replies[len(batch):], strict=True))
+        for i, name in enumerate(where):
+            confirmed = waits[name]
+            if isinstance(confirmed, Exception):
+                ops[i] = confirmed
+            elif int(confirmed) < self.wait_replicas and not isinstance(ops[i], Exception):
+                ops[i] = RedisTimeoutError(
+                    f"{confirmed} of {self.wait_replicas} replicas confirmed the write")
+        return ops
 
     async def _one(self, keys: Keys, args: list[Any]) -> Any:
         try:  # (redis-py loads the script and retries on NOSCRIPT here)

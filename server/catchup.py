@@ -43,6 +43,10 @@ async def replay(
         if not events or events[0].seq != last + 1:
             return None
         events = [e for e in events if e.seq <= target]
+        if any(e.kind == "activity_changed" for e in events):
+            # The missed events cross a change of activity: those before it belong to
+            # another activity than the room's; a fresh state is simply right.
+            return None
         missed = replay_frame(feed, viewer, events)
         if missed is not None:
             frames.append(missed)

@@ -41,6 +41,20 @@ def _sign_up_lists(state: dict[str, Any], d: dict[str, Any]) -> None:
         state["my_sign_ups"] = copy.deepcopy(d["my_sign_ups"])
 
 
+def _activity(state: dict[str, Any], d: dict[str, Any], phone: bool) -> None:
+    """activity_changed: replace the activity's part of the state (a phone's notes that
+    were cut for all phones carry no my_reactions: it has none on them)."""
+    for key in ("workshop", "prompts", "clusters", "participants", "me", "sign_up_list",
+                "my_sign_ups"):
+        if key in d:
+            state[key] = copy.deepcopy(d[key])
+    state["notes"] = [{**n, "my_reactions": list(n.get("my_reactions", []))} if phone
+                      else dict(n) for n in d["notes"]]
+    state["votes"] = {**copy.deepcopy(d["votes"]), "mine": dict(d["votes"].get("mine", {}))}
+    if "me" in state and "me" not in d:
+        state["me"]["done"] = False   # nobody is done in a new activity yet
+
+
 def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | None) -> None:
     """Apply events (in seq order) to a screen's state, in place, as docs/protocol.md
     says a client does. `me` is the screen's own participant id (None for staff)."""
@@ -189,6 +203,12 @@ def apply_events(state: dict[str, Any], events: list[dict[str, Any]], me: str | 
             state["participants"]["done"] = d["participants_done"]
             if "done" in d and "me" in state:
                 state["me"]["done"] = d["done"]
+        elif kind == "activity_changed":
+            # Another activity: its notes, clusters, votes and questions replace ours.
+            _activity(state, d, me is not None)
+            notes = {n["id"]: n for n in state["notes"]}
+        elif kind == "plan_changed":
+            workshop.update({k: copy.deepcopy(v) for k, v in d.items()})
         elif kind == "note_reacted" and d["note_id"] in notes:
             note = {**notes[d["note_id"]], "reactions": dict(d["reactions"])}
             if "my_reactions" in d:

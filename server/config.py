@@ -14,6 +14,9 @@ from server import rules
 class Settings:
     # Redis to use; None means: start the embedded Valkey server in data_dir.
     redis_url: str | None = None
+    # An op's ack waits until this many replicas have its writes (Redis WAIT); 0: acked
+    # once the master has it. See docs/reliability.md for what each promises.
+    redis_wait_replicas: int = 0
     # Where the embedded Valkey keeps its append-only file.
     data_dir: Path = Path("data")
     # Memory cap of the embedded Valkey (Valkey's units: "256mb", "1gb"; "0": no cap). A
@@ -61,6 +64,10 @@ class Settings:
     answers_per_actor: int = rules.ANSWERS_PER_ACTOR
     notes_per_participant: int = rules.NOTES_PER_PARTICIPANT
     notes_per_workshop: int = rules.NOTES_PER_WORKSHOP
+    # The Bearer token Prometheus sends for GET /metrics; None: no /metrics (404).
+    metrics_token: str | None = None
+    # "plain" (uvicorn's lines as they are) or "json" (one JSON object per line).
+    log_format: str = "plain"
 
     @property
     def retention_ms(self) -> int:
@@ -76,6 +83,7 @@ class Settings:
         origins = _split(e.get("ALLOWED_ORIGINS", ""))
         return cls(
             redis_url=e.get("REDIS_URL") or None,
+            redis_wait_replicas=int(e.get("REDIS_WAIT_REPLICAS", "0") or 0),
             data_dir=Path(e.get("DATA_DIR", "data")),
             valkey_maxmemory=e.get("VALKEY_MAXMEMORY", "256mb").strip() or "256mb",
             host=e.get("HOST", "127.0.0.1"),
@@ -99,6 +107,8 @@ class Settings:
             notes_per_participant=int(
                 e.get("NOTES_PER_PARTICIPANT", str(cls.notes_per_participant))),
             notes_per_workshop=int(e.get("NOTES_PER_WORKSHOP", str(cls.notes_per_workshop))),
+            metrics_token=e.get("METRICS_TOKEN", "").strip() or None,
+            log_format="json" if e.get("LOG_FORMAT", "").strip().lower() == "json" else "plain",
         )
 
 

@@ -70,6 +70,12 @@ KINDS: tuple[Kind, ...] = (
          "`note_id`, `participant_id`, `emoji`, `on`, `reactions` (the note's fresh counts)."),
     Kind("prompts_changed", "A question was added or reworded: `prompts` (all of them, in "
          "order: replace)."),
+    Kind("activity_changed", "Another activity of the session plan is current: "
+         "`activity_id`, `previous`, `activities`, `plan`, and the new activity whole: "
+         "`phase`, `prompts`, `timer`, `settings`, `notes`, `clusters`, `ballots`, `totals` "
+         "(stored as ops.lua parked them: flat lists of raw values)."),
+    Kind("plan_changed", "An activity was added, edited, removed or moved: `activities` "
+         "[{id, title}], `plan` [{id, title, prompts, phase}]."),
 )
 
 EVENT_KINDS: frozenset[str] = frozenset(kind.name for kind in KINDS)

@@ -199,6 +199,11 @@ def own_note_authors(room: Room, ev: Event) -> set[str]:
     that reacted to a note: the notes come with their own `my_reactions`."""
     if ev.kind in ("phase_changed", "settings_changed"):
         return reactors(room)
+    if ev.kind == "activity_changed":
+        # Another activity: a phone whose part of it differs from the shared cut (its own
+        # notes, its dots, its reactions, its offers) gets it cut for itself.
+        return ({n["author_id"] for n in room["notes"].values() if n.get("author_id")}
+                | set(room["ballots"]) | reactors(room) | set(room.get("signups") or {}))
     if ev.kind not in ("cluster_changed", "cluster_deleted", "clusters_merged"):
         return set()
     notes = room["notes"]
@@ -225,6 +230,7 @@ class Batch:
     items: list[Item] = field(default_factory=list)
     own: dict[str, dict[int, Any]] = field(default_factory=dict)
     due: float | None = None  # time.monotonic() when it goes out (set by its first item)
+    read_at: float | None = None  # time.monotonic() its first item was read (for /metrics)
 
 
 class Prepared:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from server import metrics
 from server.events import Event
 from server.fanout import Client, Held, Item, Prepared, SlowClient, own_note_authors
 from server.phone_batches import Due, PhoneBatches
@@ -26,6 +28,8 @@ log = logging.getLogger("samenspel.hub")
 # Phones are handed their frames this many at a time, with a turn of the event loop in
 # between, so that acks and the wall's frames are not queued behind a whole room.
 PUSH_CHUNK = 200
+# Events that bring a note's (new) text.
+NOTE_TEXTS = frozenset({"note_added", "note_edited", "note_approved"})
 
 CloseLater = Callable[[Client, int, str], None]
 
@@ -39,6 +43,8 @@ class Feed:
     clients: set[Client] = field(default_factory=set)
     empty_since: float | None = None
     online: int = 0
+    # Takes the notes' texts as they come (the sorting help's worker: server/sort_worker.py).
+    warm: Callable[[list[str]], None] | None = None
     _cache: tuple[int, dict[str, Any]] = (-1, {})
 
     def view_cache(self) -> dict[str, Any]:
@@ -59,10 +65,18 @@ class Feed:
             except SlowClient:
                 pass
 
-    def deliver(self, events: list[Event]) -> None:
+    def __post_init__(self) -> None:
+        if self.warm is not None:
+            self.warm([n["text"] for n in self.room["notes"].values()])
+
+    def deliver(self, events: list[Event], read_at: float | None = None) -> None:
         """Apply new events (in order, after `position`) to the room; the wall and the
-        control screen get them now, phones' cut goes into their batch (`send_phones`)."""
+        control screen get them now, phones' cut goes into their batch (`send_phones`).
+        `read_at`: when they were read from the store (time.monotonic(), for /metrics).
+        Notes' new texts go to `warm` (the sorting help embeds them, off the hot path)."""
         room = self.room
+        if self.warm is not None:
+            self.warm([e.data["note"]["text"] for e in events if e.kind in NOTE_TEXTS])
         pids: set[str | None] = set()
         staff: list[Client] = []  # a few sockets: walls and control screens
         for c in self.clients:
@@ -91,6 +105,8 @@ class Feed:
                     data = view_event(room, ev, Viewer("participant", subject), cache)
                     phones.own.setdefault(subject, {})[len(phones.items) - 1] = data
         self.phones.opened(len(pids))
+        if pids and phones.read_at is None:
+            phones.read_at = read_at
         final: dict[str, Any] = {}
         for items, viewer in ((fac, FACILITATOR), (proj, PROJECTOR)):
             if items:
@@ -98,6 +114,8 @@ class Feed:
                 for client in staff:
                     if client.viewer.role == viewer.role:
                         self._push(prepared, client)
+        if staff and read_at is not None:
+            metrics.fanned_out("staff", time.monotonic() - read_at)
 
     def _close_removed(self, pid: str) -> None:
         """A removed participant's sockets, in every process: its token is gone (4401)."""
@@ -127,6 +145,8 @@ class Feed:
                     self._send_held_to(client, early)
                 self._push(prepared, client)
         self.phones.sent(due)
+        if phones and batch.read_at is not None:
+            metrics.fanned_out("phones", time.monotonic() - batch.read_at)
 
     def send_held(self) -> None:
         """Send the summaries held back once their second is up."""
@@ -163,4 +183,5 @@ class Feed:
             client.push(data)
         except SlowClient:
             log.info("dropping a client that does not keep up")
+            metrics.resynced("too_slow")
             self.close_later(client, 4408, "too slow")

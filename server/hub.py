@@ -18,6 +18,7 @@ import functools
 import logging
 import time
 
+from server import metrics
 from server.backoff import Backoff
 from server.control import ControlChannel, Erased, KeysRotated, Message
 from server.events import Event
@@ -26,6 +27,7 @@ from server.feed import Feed
 from server.phone_batches import PhoneBatches, block_ms
 from server.presence import Presence
 from server.shared_loads import SharedLoads
+from server.sort_worker import SortWorker
 from server.store import BLOCK_MAX_MS, Store, new_id
 from server.store_feeds import FEED_ERRORS, FeedStore
 from server.store_health import StoreHealth
@@ -53,6 +55,7 @@ class Hub:
         self._closer = Closer()
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
+        self.sorting = SortWorker()  # the sorting help's model: it embeds notes as they come
         # What sockets and routes call, done by the module whose job it is (the sockets
         # report their ops' store errors to the store's health too).
         self.store_answered = self.health.answered
@@ -92,10 +95,9 @@ class Hub:
             room = await self.store.load(workshop_id)
             if room is None:
                 return None
-            # Empty until a socket is attached: a hello refused after the load (a wrong
-            # key) leaves a feed that the sweep drops like any empty one.
+            # Empty until a socket is attached (a hello refused after the load: swept).
             feed = Feed(workshop_id, room, self._phones(), self._closer.later,
-                        empty_since=time.monotonic())
+                        empty_since=time.monotonic(), warm=self.sorting.warm)
             self.feeds[workshop_id] = feed
             with contextlib.suppress(*FEED_ERRORS):
                 await self.io.wake()
@@ -129,7 +131,7 @@ class Hub:
             positions = {wid: feed.position for wid, feed in self.feeds.items()}
             wait = block_ms((f.phones.wait() for f in self.feeds.values()), BLOCK_MAX_MS)
             try:
-                reply = await self.io.read(positions, wait)
+                reply, read_at = await self.io.read(positions, wait), time.monotonic()
                 self.health.answered(read=True)
                 backoff.reset()
             except FEED_ERRORS as exc:
@@ -143,29 +145,30 @@ class Hub:
                 if found is None:
                     continue
                 try:
-                    await self._deliver(found, events)
+                    await self._deliver(found, events, read_at)
                 except Exception:  # a bad event must not stop the fan-out for all
                     log.exception("fan-out failed for a workshop; resyncing its clients")
-                    await self._drop(found, 4408, "resync")
+                    await self._drop(found, 4408, "resync", "fanout_error")
             for feed in list(self.feeds.values()):
                 try:
                     await feed.send_phones()
                 except Exception:
                     log.exception("fan-out to phones failed for a workshop; resyncing")
-                    await self._drop(feed, 4408, "resync")
+                    await self._drop(feed, 4408, "resync", "fanout_error")
             await asyncio.sleep(self.tick)
 
-    async def _deliver(self, feed: Feed, events: list[Event]) -> None:
+    async def _deliver(self, feed: Feed, events: list[Event], read_at: float) -> None:
         events = [e for e in events if e.seq > feed.position]
         if not events:
             return
         if events[0].seq != feed.position + 1 and await self.io.trimmed(
                 feed.workshop_id, feed.position):
-            await self._drop(feed, 4408, "resync")  # it reconnects and gets a fresh state
+            await self._drop(feed, 4408, "resync", "trimmed")  # it reconnects: a fresh state
             return
-        feed.deliver(events)
+        feed.deliver(events, read_at)
 
-    async def _drop(self, feed: Feed, code: int, reason: str) -> None:
+    async def _drop(self, feed: Feed, code: int, reason: str, resync: str = "") -> None:
+        metrics.resynced(resync, len(feed.clients) if resync else 0)  # why, for /metrics
         self.feeds.pop(feed.workshop_id, None)
         for client in list(feed.clients):
             await self._closer.close(client, code, reason)

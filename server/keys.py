@@ -12,7 +12,7 @@ PREFIX: Final = "ws"
 # Order matters: server/lua/ops.lua reads KEYS by position.
 PARTS: Final = (
     "meta", "notes", "clusters", "participants", "tokens", "ballots", "totals", "events", "ops",
-    "presence", "opsage", "notecount", "limits", "signups",
+    "presence", "opsage", "notecount", "limits", "signups", "activities", "undo",
 )
 
 

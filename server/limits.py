@@ -21,4 +21,5 @@ PAGE_LIMITS: Final[dict[str, int]] = {
     "contact": rules.MAX_CONTACT,
     "timer_minutes": rules.MAX_TIMER_SECONDS // 60,
     "note_length": rules.DEFAULT_SETTINGS["max_note_length"],
+    "activities": rules.MAX_ACTIVITIES,
 }

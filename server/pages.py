@@ -33,6 +33,8 @@ from server.page_access import (
     staff_cookie_key,
     staff_key_given,
 )
+from server.page_plan import plan_position, plan_rows
+from server.plan_templates import templates
 from server.rendering import base_url, join_url, remember_language, render
 from server.rules import DEFAULT_SETTINGS, PHASES
 
@@ -45,7 +47,12 @@ def _clean_code(raw: str | None) -> str:
 
 # ------------------------------------------------------------------- routes
 async def landing(request: Request) -> Response:
-    return render(request, "landing.html", page_language(request), config={"page": "landing"})
+    """The landing page, with the templates to start from (as GET /api/templates has them)
+    drawn in the page: the form below them does not jump down when they come."""
+    lang = page_language(request)
+    listed = templates(lang)
+    return render(request, "landing.html", lang, config={"page": "landing", "templates": listed},
+                  templates=listed)
 
 
 async def join(request: Request) -> Response:
@@ -85,10 +92,13 @@ async def participant(request: Request) -> Response:
         # The profile's hint is drawn in the page (no jump while it loads).
         "anonymous": bool(settings.get("anonymous", DEFAULT_SETTINGS["anonymous"])),
     }
+    if meta.get("activity"):
+        config["activity_id"] = meta["activity"]  # the draft's key, before the welcome
     if secret:
         config["join_secret"] = secret  # sent in the hello: in past the limits on codes
     return render(request, "participant.html", lang, config=config, timer=_timer_shown(meta),
-                  workshop_title=meta.get("title", ""), private=bool(secret))
+                  workshop_title=meta.get("title", ""), private=bool(secret),
+                  plan_position=plan_position(meta, lang))
 
 
 async def receipt(request: Request) -> Response:
@@ -168,10 +178,12 @@ async def _staff_page(request: Request, role: str) -> Response:
         config["api"] = api
         config["projector_path"] = f"/p/{workshop_id}"
         config["lan"] = _lan_notice(request)
+        config["plan_download"] = f"/f/{workshop_id}/plan.json"
     template = "projector.html" if view else "facilitator.html"
     return render(request, template, lang, config=config, private=True,
                   workshop_title=meta.get("title", ""), code=code, phases=PHASES,
-                  timer=_timer_shown(meta))
+                  timer=_timer_shown(meta), plan_position=plan_position(meta, lang),
+                  **plan_rows(meta, lang))
 
 
 def _lan_notice(request: Request) -> dict[str, object] | None:

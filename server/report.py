@@ -102,7 +102,7 @@ async def report(request: Request) -> Response:
     workshop_id = await authorize(request)
     if isinstance(workshop_id, Response):
         return workshop_id
-    room = await request.app.state.store.load(workshop_id)
+    room, activities = await request.app.state.store.load_activities(workshop_id)
     lang = request_language(request)
     if room is None:
         return error("no_workshop", 404, lang)
@@ -110,6 +110,11 @@ async def report(request: Request) -> Response:
         lang = pick_language(room["workshop"]["settings"].get("language"))
     include_hidden = request.query_params.get("hidden") == "1"
     context = report_context(export_data(room), lang, include_hidden)
+    # Every activity of the session plan in order, each with its own results (a version
+    # 1 workshop: one, the workshop itself, shown as before).
+    context["activities"] = [
+        {"title": entry["title"], **report_context(export_data(one), lang, include_hidden)}
+        for entry, one in activities]
     response: Response = request.app.state.templates.TemplateResponse(
         request, "report.html", {"lang": lang, **context}
     )

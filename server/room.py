@@ -29,6 +29,35 @@ class Room(TypedDict):
     # "Ik doe mee": participant id -> {item_id: {"contact": str | None, "at": ms, "seq"}}
     # (absent in rooms made before sign-ups existed: read it with signups_of).
     signups: NotRequired[dict[str, dict[str, dict[str, Any]]]]
+    # The session plan: [{"id", "title", "prompts", "phase"}] in order (the current
+    # activity's prompts and phase there may lag: `prompts` and workshop.phase are the
+    # truth). workshop["activity_id"] names the current one. Absent: one activity.
+    plan: NotRequired[list[dict[str, Any]]]
+
+
+def plan_of(room: Room) -> list[dict[str, Any]]:
+    """The session plan with the current activity's prompts and phase as they are now."""
+    workshop = room["workshop"]
+    current = workshop.get("activity_id") or "a1"
+    plan = room.get("plan") or [{"id": current, "title": workshop["title"]}]
+    return [{**a, "prompts": room["prompts"], "phase": workshop["phase"]}
+            if a["id"] == current else a for a in plan]
+
+
+def _activity_changed(room: Room, d: dict[str, Any]) -> None:
+    """Another activity is current: the room's activity part is replaced by it whole
+    (the participants, their profiles and the sign-ups stay)."""
+    workshop = room["workshop"]
+    workshop.update(activity_id=d["activity_id"], phase=d["phase"], timer=dict(d["timer"]),
+                    settings=dict(d["settings"]))
+    room["plan"] = [dict(a) for a in d["plan"]]
+    room["prompts"] = [dict(p) for p in d["prompts"]]
+    room["notes"] = {nid: dict(n) for nid, n in d["notes"].items()}
+    room["clusters"] = {cid: dict(c) for cid, c in d["clusters"].items()}
+    room["ballots"] = {pid: dict(b) for pid, b in d["ballots"].items()}
+    room["totals"] = dict(d["totals"])
+    for p in room["participants"].values():
+        p.pop("done", None)  # nobody is done in the new activity yet (as ops.lua)
 
 
 def signups_of(room: Room) -> dict[str, dict[str, dict[str, Any]]]:
@@ -127,6 +156,10 @@ def apply_event(room: Room, ev: Event) -> None:
         _signups(room).pop(d["participant_id"], None)
     elif kind == "participant_done":
         _set_done(room, d)
+    elif kind == "activity_changed":
+        _activity_changed(room, d)
+    elif kind == "plan_changed":
+        room["plan"] = [dict(a) for a in d["plan"]]
     elif kind == "note_reacted":
         _react(room, d)
     room["seq"] = max(room["seq"], ev.seq)

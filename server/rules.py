@@ -37,7 +37,17 @@ DEFAULT_SETTINGS: Final[dict[str, Any]] = {
     # approval before anyone else sees them; the wall shows only counts while collecting.
     "approval_required": False,
     "wall_during_collect": "live",
+    # A session plan: the time this activity suggests for its timer (seconds), which the
+    # control screen offers to start (a round of 1-2-4-Alle), or None.
+    "timer_seconds": None,
 }
+
+# Settings of the whole session, not of one activity (a session plan): they follow into
+# every activity (server/lua/ops.lua WIDE_SETTINGS holds the same list).
+WIDE_SETTINGS: Final = ("perspectives", "anonymous", "language", "lock_silent",
+                        "show_provenance", "approval_required")
+# A session plan has 1 to MAX_ACTIVITIES activities.
+MAX_ACTIVITIES = 12
 
 # The values of wall_during_collect: notes as they come, or only how many per question.
 WALL_MODES: Final = ("live", "count")
@@ -93,7 +103,37 @@ OPS: Final[dict[str, frozenset[str]]] = {
     "sign_up": frozenset({"participant"}),
     "add_paper_note": frozenset({"facilitator"}),
     "approve_notes": frozenset({"facilitator"}),
+    # Version 1.1, a session plan: move everyone to another activity, edit the plan.
+    "set_activity": frozenset({"facilitator"}),
+    "add_activity": frozenset({"facilitator"}),
+    "edit_activity": frozenset({"facilitator"}),
+    "remove_activity": frozenset({"facilitator"}),
+    "move_activity": frozenset({"facilitator"}),
+    # Version 1.1, sorting help (issue 11): theme suggestions, applied and undone in one
+    # step, and "Lijkt op" on the phone. suggest_themes and similar_notes change nothing
+    # (server/suggestions.py answers them from the room, with the model in its worker).
+    "suggest_themes": frozenset({"facilitator"}),
+    "apply_themes": frozenset({"facilitator"}),
+    "undo_themes": frozenset({"facilitator"}),
+    "similar_notes": frozenset({"participant"}),
 }
+
+# Sorting help: the ops that only read (no store script, ack seq null), and the phases of
+# each sorting op (elsewhere they nack wrong_phase).
+QUERY_OPS: Final = frozenset({"suggest_themes", "similar_notes"})
+SORTING_PHASES: Final[dict[str, tuple[str, ...]]] = {
+    "suggest_themes": ("collect", "cluster"),
+    "apply_themes": ("collect", "cluster"),
+    "undo_themes": ("collect", "cluster"),
+    "similar_notes": ("collect",),
+}
+MAX_THEMES = 100  # themes in one apply_themes
+SIMILAR_LIMIT = 3  # similar_notes: at most this many notes
+SIMILAR_MIN_CHARS = 3  # similar_notes: a shorter text gets no notes (nothing to compare)
+MAX_SUGGEST_NOTES = 1000  # suggest_themes looks at this many unsorted notes at most
+# An undo record is kept this long (and the newest UNDO_KEPT of them): then undo_stale.
+UNDO_TTL_MS = 24 * 3600 * 1000
+UNDO_KEPT = 20
 
 # The reactions a participant may put on a note (one of each per note), in their order
 # on every screen.

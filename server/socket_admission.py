@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import orjson
 
-from server import protocol
+from server import metrics, protocol
 from server.admission import MAX_BOOKED_WAIT_MS, Admission
 from server.errors import DomainError
 from server.hub import Feed, Hub
@@ -101,6 +101,7 @@ class SocketAdmission:
         address is over its limit (so the answer says nothing about what was tried)."""
         await self.admission.failed(self.address, guess=guess)
         if limited:
+            metrics.rate_limited("attempts")
             raise Refused(protocol.CLOSE_TOO_MANY, DomainError("too_many_attempts"))
         raise Refused(close_code, DomainError(error_code))
 
@@ -111,6 +112,7 @@ class SocketAdmission:
             wait_ms, booked = await self.admission.join_turn(self.address)
             if wait_ms <= 0:
                 return
+            metrics.rate_limited("joins")
             await self.send(orjson.dumps({"type": "wait", "retry_after_ms": wait_ms}))
             if booked:
                 await asyncio.sleep(wait_ms / 1000)

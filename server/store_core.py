@@ -4,14 +4,21 @@ of server/lua/ops.lua. The rest of the store (server/store_*.py) builds on this 
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Self
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import (
+    ClusterError,
+    OutOfMemoryError,
+    RedisClusterException,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import keys
@@ -24,12 +31,18 @@ from server.rules import (
     NOTES_PER_PARTICIPANT,
     NOTES_PER_WORKSHOP,
 )
+from server.store_cluster import cluster_client, cluster_ok, detect, detect_async
+
+log = logging.getLogger("samenspel.store")
 
 # The store is down, frozen or full ("OOM": past maxmemory, the write was refused and
 # nothing of it was done): the caller answers `try_again`, and may safely send it again.
-STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, OSError)
+# On a cluster also: a slot's master is down or not yet replaced (CLUSTERDOWN, TRYAGAIN),
+# or no node serves the slot (redis-py's RedisClusterException, which is no RedisError).
+STORE_ERRORS = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, OSError,
+                ClusterError, TryAgainError, RedisClusterException)
 # Any failure of the store, for callers that go on without it (the rate limits fail open).
-STORE_FAILURES = (RedisError, OSError)
+STORE_FAILURES = (RedisError, OSError, RedisClusterException)
 POOL_SIZE = 64  # Redis connections per process for ops and pages
 # An op waits this long for a free connection, then for Redis's answer; then `try_again`.
 # A frozen Redis thus costs an op at most ~2 s, never a hang.
@@ -89,35 +102,81 @@ def encoded_keys(workshop_id: str) -> list[bytes]:
 
 
 class StoreCore:
-    def __init__(self, redis: aioredis.Redis, retention_ms: int, stream_maxlen: int,
-                 blocking: aioredis.Redis | None = None,
-                 bounds: Bounds | None = None) -> None:
+    def __init__(self, redis: Any, retention_ms: int, stream_maxlen: int,
+                 blocking: Any = None,
+                 bounds: Bounds | None = None, *, cluster: bool | None = False,
+                 url: str = "", wait_replicas: int = 0) -> None:
         # Typed as Any: with decode_responses=True every reply is str, which redis-py's
         # annotations (bytes | str | None) cannot express.
         self.redis: Any = redis
         # For the hub's XREAD BLOCK and pub/sub only (see BLOCKING_TIMEOUT_SECONDS).
         self.blocking: Any = blocking or redis
+        # A Redis Cluster (server/store_cluster.py); None: REDIS_URL did not answer yet,
+        # asked again on the next use (`connected`).
+        self.cluster = cluster
+        self.url = url
         self.retention_ms = retention_ms
         self.stream_maxlen = stream_maxlen
         self.bounds = bounds or Bounds()
-        lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
-        self._ops = ScriptBatcher(redis, redis.register_script(lua))
-        self._reads = CommandBatcher(redis)  # a join's reads, pipelined with others'
         b = self.bounds
         self._fixed = [str(v).encode() for v in (
             retention_ms, stream_maxlen, b.answer_ttl_ms, b.answers_per_actor,
             b.notes_per_participant, b.notes_per_workshop)]
+        self.wait_replicas = wait_replicas
+        self._lua = resources.files("server").joinpath("lua/ops.lua").read_text("utf-8")
+        self._scripts()
+
+    def _scripts(self) -> None:
+        """The scripts, registered with the current client."""
+        node_of = self.redis.get_node_from_key if self.cluster else None
+        self._ops = ScriptBatcher(self.redis, self.redis.register_script(self._lua),
+                                  self.wait_replicas, node_of)
+        self._reads = CommandBatcher(self.redis)  # a join's reads, pipelined with others'
+        self._drop_code: Any = None
+        self._join_turn: Any = None
 
     @classmethod
     def from_url(cls, url: str, retention_ms: int, stream_maxlen: int,
-                 bounds: Bounds | None = None) -> Self:
-        return cls(_pool(url, POOL_SIZE, SOCKET_TIMEOUT_SECONDS), retention_ms, stream_maxlen,
-                   _pool(url, 4, BLOCKING_TIMEOUT_SECONDS), bounds)
+                 bounds: Bounds | None = None, wait_replicas: int = 0) -> Self:
+        """The store on REDIS_URL: one Redis, or any node of a cluster (asked once here)."""
+        cluster = detect(url)
+        blocking: Any
+        if cluster:
+            client: Any = cluster_client(url, SOCKET_TIMEOUT_SECONDS, SOCKET_TIMEOUT_SECONDS)
+            blocking = cluster_client(url, BLOCKING_TIMEOUT_SECONDS, SOCKET_TIMEOUT_SECONDS)
+        else:
+            client = _pool(url, POOL_SIZE, SOCKET_TIMEOUT_SECONDS)
+            blocking = _pool(url, 4, BLOCKING_TIMEOUT_SECONDS)
+        return cls(client, retention_ms, stream_maxlen, blocking, bounds, cluster=cluster,
+                   url=url, wait_replicas=wait_replicas)
+
+    async def connected(self) -> None:
+        """Nothing once the kind of store is known; else ask REDIS_URL again and, when it
+        answers, use the right client from now on (raises a STORE_ERROR while not)."""
+        if self.cluster is not None:
+            return
+        found = await detect_async(self.url)
+        if self.cluster is not None:
+            return  # another caller got there first
+        log.warning("REDIS_URL answers again: %s", "a cluster node" if found else "one Redis")
+        if not found:
+            self.cluster = False
+            return
+        old = (self.redis, self.blocking)
+        self.redis = cluster_client(self.url, SOCKET_TIMEOUT_SECONDS, SOCKET_TIMEOUT_SECONDS)
+        self.blocking = cluster_client(self.url, BLOCKING_TIMEOUT_SECONDS,
+                                       SOCKET_TIMEOUT_SECONDS)
+        self.cluster = True
+        self._scripts()
+        for client in old:
+            await client.aclose()
 
     async def drop_idle_connections(self) -> None:
         """Close the pooled connections not in use, so that the next command opens a
         fresh one (after the embedded Valkey was restarted: the old ones are dead, and
         each would fail its first command)."""
+        if self.cluster:
+            return  # (no embedded Valkey is a cluster)
         for client in {id(self.redis): self.redis, id(self.blocking): self.blocking}.values():
             await client.connection_pool.disconnect(inuse_connections=False)
 
@@ -127,7 +186,11 @@ class StoreCore:
             await self.blocking.aclose()
 
     async def ping(self) -> bool:
+        """Can the store serve now? On a cluster: every slot served, every master up."""
         try:
+            await self.connected()
+            if self.cluster:
+                return await cluster_ok(self.redis)
             return bool(await self.redis.ping())
         except STORE_FAILURES:
             return False
@@ -143,6 +206,7 @@ class StoreCore:
         answer_key: str = "",
         fresh_id: str = "",
     ) -> Answer:
+        await self.connected()
         # Keys and the fixed arguments go as bytes, made once: redis-py encodes every
         # argument of every call (26 a script call), a tenth of a vote storm's CPU.
         fixed = self._fixed

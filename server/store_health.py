@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from server import metrics
 from server.feed import Feed
 from server.protocol import status_frame
 
@@ -29,6 +30,7 @@ class StoreHealth:
 
     def failed(self, *, read: bool = False) -> None:
         """The store was down, frozen or full for a write (or, with read=True, the read)."""
+        metrics.store_failed(read)
         self._set(read, False)
 
     def _set(self, read: bool, ok: bool) -> None:

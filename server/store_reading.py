@@ -13,7 +13,7 @@ import orjson
 from server import keys
 from server.events import Event
 from server.room import Room
-from server.rules import DEFAULT_SETTINGS
+from server.rules import DEFAULT_SETTINGS, WIDE_SETTINGS
 from server.store_core import StoreCore
 
 
@@ -43,12 +43,35 @@ def normalize_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         for field in ("assign", "ballots", "signups"):
             if not isinstance(data.get(field), dict):
                 data[field] = {}
+    if kind == "activity_changed":
+        # The new current activity, whole, as ops.lua parked it (raw stored values).
+        data["settings"] = normalize_settings(data["settings"])
+        for field in ("notes", "clusters", "ballots"):
+            data[field] = pairs_of(data.get(field), decode=True)
+        data["totals"] = {k: int(v) for k, v in pairs_of(data.get("totals")).items()}
     if kind == "participant_removed":
         data["note_ids"] = _list(data.get("note_ids"))
         data["hidden_note_ids"] = _list(data.get("hidden_note_ids"))
         if not isinstance(data.get("totals"), dict):
             data["totals"] = {}
     return data
+
+
+def pairs_of(flat: Any, *, decode: bool = False) -> dict[str, Any]:
+    """A flat HGETALL list [key, value, ...] as stored in a parked activity, as a dict."""
+    items = _list(flat)
+    return {items[i]: orjson.loads(items[i + 1]) if decode else items[i + 1]
+            for i in range(0, len(items) - 1, 2)}
+
+
+def plan_of_meta(meta: dict[str, str]) -> list[dict[str, Any]]:
+    """The session plan [{id, title, prompts, phase}] (a workshop stored before plans
+    existed: one activity, "a1", the workshop itself)."""
+    if meta.get("plan"):
+        plan: list[dict[str, Any]] = orjson.loads(meta["plan"])
+        return plan
+    return [{"id": "a1", "title": meta["title"], "prompts": orjson.loads(meta["prompts"]),
+             "phase": meta["phase"]}]
 
 
 def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
@@ -66,8 +89,11 @@ def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str
             parts: dict[str, str], ballots: dict[str, str],
             totals: dict[str, str], signups: dict[str, str] | None = None) -> Room:
     """The stored hashes of a workshop as the facilitator's full room."""
+    plan = plan_of_meta(meta)
     return {
+        "plan": plan,
         "workshop": {
+            "activity_id": meta.get("activity") or plan[0]["id"],
             "id": meta["id"],
             "code": meta["code"],
             "title": meta["title"],
@@ -90,7 +116,47 @@ def room_of(meta: dict[str, str], notes: dict[str, str], clusters: dict[str, str
     }
 
 
+def parked_room(room: Room, entry: dict[str, Any], raw: str) -> Room:
+    """A parked activity (ops.lua's value in the activities hash) as a room of its own,
+    sharing the session's participants and sign-ups (for exports and the report)."""
+    blob = orjson.loads(raw)
+    settings = normalize_settings(orjson.loads(blob["settings"]))
+    # The session's own settings are the current ones (they follow into each activity).
+    settings.update({k: room["workshop"]["settings"][k] for k in WIDE_SETTINGS})
+    workshop = {**room["workshop"], "activity_id": entry["id"], "phase": entry["phase"],
+                "timer": orjson.loads(blob["timer"]), "settings": settings}
+    return {**room, "workshop": workshop, "prompts": entry["prompts"],
+            "notes": pairs_of(blob["notes"], decode=True),
+            "clusters": pairs_of(blob["clusters"], decode=True),
+            "ballots": pairs_of(blob["ballots"], decode=True),
+            "totals": {k: int(v) for k, v in pairs_of(blob["totals"]).items()}}
+
+
 class ReadingStore(StoreCore):
+    async def load_activities(self, workshop_id: str) -> tuple[
+            Room | None, list[tuple[dict[str, Any], Room]]]:
+        """The room (as `load`), and every activity of the plan in order, each as a room
+        (read atomically): [(plan entry {id, title, prompts, phase}, room)]; (None, [])
+        for no such workshop."""
+        k = keys.workshop_key
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for part in ("meta", "notes", "clusters", "participants", "ballots", "totals",
+                         "signups", "activities"):
+                pipe.hgetall(k(workshop_id, part))
+            meta, notes, clusters, parts, ballots, totals, signups, parked = await pipe.execute()
+        if not meta:
+            return None, []
+        room = room_of(meta, notes, clusters, parts, ballots, totals, signups)
+        out: list[tuple[dict[str, Any], Room]] = []
+        for entry in room["plan"]:
+            if entry["id"] == room["workshop"]["activity_id"]:
+                out.append(({**entry, "prompts": room["prompts"],
+                             "phase": room["workshop"]["phase"]}, room))
+            elif entry["id"] in parked:
+                out.append((entry, parked_room(room, entry, parked[entry["id"]])))
+        return room, out
+
+
     async def load(self, workshop_id: str) -> Room | None:
         """The whole stored state, read atomically, as the facilitator's full room."""
         k = keys.workshop_key

@@ -62,12 +62,20 @@ class WorkshopStore(StoreCore):
         code = await self._claim_code(
             workshop_id, code_length(await self.active_codes() + 1, code_odds))
         prompts = [{"id": f"q{i + 1}", "text": text} for i, text in enumerate(clean["prompts"])]
+        # A session plan (server/plan_args.py): activities a1, a2, ...; the first is current
+        # (its prompts and settings are the workshop's, as in version 1).
+        plan = [{"id": f"a{i + 1}", "title": a["title"], "settings": a["settings"],
+                 "prompts": [{"id": f"q{j + 1}", "text": t} for j, t in enumerate(a["prompts"])]}
+                for i, a in enumerate(clean.get("activities") or [
+                    {"title": clean["title"], "prompts": clean["prompts"],
+                     "settings": clean["settings"]}])]
         args = {
             "id": workshop_id,
             "code": code,
             "title": clean["title"],
             "prompts": prompts,
             "settings": clean["settings"],
+            "plan": plan,
             "fkey": digest(facilitator_key),
             "vkey": digest(view_key),
             "jkey": join_secret,

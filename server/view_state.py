@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import results
-from server.room import Room
+from server.room import Room, plan_of
 from server.rules import REACTIONS
 from server.view_participants import (
     participant_list,
@@ -177,9 +177,28 @@ def view_timer(timer: dict[str, Any], now_ms: int | None = None) -> dict[str, An
     return {"running": False, "ends_at": None, "remaining_ms": timer.get("remaining_ms")}
 
 
+def plan_position(room: Room) -> dict[str, Any]:
+    """Where in the session plan the room is (every role): `activities` [{id, title}],
+    `activity_id` and `activity_index` (0-based)."""
+    plan = plan_of(room)
+    current = room["workshop"].get("activity_id") or plan[0]["id"]
+    ids = [a["id"] for a in plan]
+    return {"activities": [{"id": a["id"], "title": a["title"]} for a in plan],
+            "activity_id": current,
+            "activity_index": ids.index(current) if current in ids else 0}
+
+
+def facilitator_plan(room: Room) -> list[dict[str, Any]]:
+    """`state.workshop.plan` (the facilitator's): every activity with its questions
+    (texts) and phase, also those that are not current."""
+    return [{"id": a["id"], "title": a["title"], "prompts": [p["text"] for p in a["prompts"]],
+             "phase": a["phase"]} for a in plan_of(room)]
+
+
 def view_workshop(room: Room) -> dict[str, Any]:
     workshop = room["workshop"]
     return {
+        **plan_position(room),
         "id": workshop["id"], "code": workshop["code"], "title": workshop["title"],
         "phase": workshop["phase"], "locked": workshop["locked"],
         "timer": view_timer(workshop["timer"]), "settings": workshop["settings"],
@@ -205,6 +224,7 @@ def view_state(room: Room, viewer: Viewer, cache: dict[str, Any] | None = None) 
     if quiet_wall(room, viewer):
         state["note_counts"] = note_counts(room)
     if viewer.role == "facilitator":
+        state["workshop"]["plan"] = facilitator_plan(room)
         state["participants"]["list"] = participant_list(room)
         state["participants"]["recent_joins"] = recent_joins(room)
         state["sign_up_list"] = sign_up_list(room)

@@ -26,6 +26,7 @@ from server.view_participants import (
     shown_perspective,
     view_participants,
 )
+from server.view_plan import view_plan_event
 from server.view_signups import my_sign_ups, sign_up_list, view_signups_event
 from server.view_state import (
     FACILITATOR,
@@ -205,6 +206,8 @@ def view_event(room: Room, ev: Event, viewer: Viewer, cache: dict[str, Any]) -> 
         return _done(room, d, viewer, cache)
     if kind == "note_reacted":
         return _reacted(room, d, viewer)
+    if kind in ("activity_changed", "plan_changed"):
+        return view_plan_event(room, kind, viewer)
     return dict(d) if staff else None
 
 

@@ -9,7 +9,13 @@ from typing import Any
 
 from server.errors import DomainError
 from server.language import LANGUAGES
-from server.rules import DEFAULT_SETTINGS, MAX_PERSPECTIVE, MAX_PERSPECTIVES, WALL_MODES
+from server.rules import (
+    DEFAULT_SETTINGS,
+    MAX_PERSPECTIVE,
+    MAX_PERSPECTIVES,
+    MAX_TIMER_SECONDS,
+    WALL_MODES,
+)
 from server.text import clean_text
 
 
@@ -48,6 +54,9 @@ def clean_settings(raw: object, current: dict[str, Any] | None = None) -> dict[s
             if value not in WALL_MODES:
                 raise DomainError("bad_setting", field=key)
             out[key] = value
+        elif key == "timer_seconds":
+            out[key] = None if value is None else clean_int(
+                value, key, 1, MAX_TIMER_SECONDS, "bad_setting")
         elif key == "perspectives":
             if not isinstance(value, list) or len(value) > MAX_PERSPECTIVES:
                 raise DomainError("bad_setting", field=key)

@@ -1,8 +1,11 @@
 """Fixtures for every tier: a real Redis (or embedded Valkey), the real server, a store.
 
 - `redis_url` (session): TEST_REDIS_URL when set (tests use unique keys and remove the
-  workshops they made at the end; nothing is flushed), else an embedded Valkey in a
-  temporary folder, stopped at the end.
+  workshops they made at the end; nothing is flushed); with TEST_REDIS_CLUSTER=1 a local
+  Redis Cluster of 3 masters and 3 replicas (tests/support/cluster.py), named by its
+  first node; else an embedded Valkey in a temporary folder, stopped at the end.
+- `local_cluster` (session): that cluster (None on the other targets), for the fault
+  tests that kill its nodes.
 - `server` (session): one `python -m server` process on that Redis, shared by the
   integration tests that do not stop or restart it.
 - `store` (session): server.store.Store on the same Redis, to read the stored state.
@@ -22,10 +25,28 @@ from server import keys
 from server.embedded import EmbeddedValkey
 from server.store import Store
 from tests.support import CREATED, ServerProcess
+from tests.support.cluster import ON_CLUSTER, LocalCluster
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster | None]:
+    if not ON_CLUSTER:
+        yield None
+        return
+    cluster = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory,
+              local_cluster: LocalCluster | None) -> Iterator[str]:
+    if local_cluster is not None:
+        yield local_cluster.url
+        return
     given = os.environ.get("TEST_REDIS_URL")
     if given:
         yield given

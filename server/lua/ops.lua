@@ -5,6 +5,9 @@
 --       11 opsage (the stored answers by age), 12 notecount (notes per author),
 --       13 limits (participant id -> its op buckets, see "Op limits" below),
 --       14 signups (participant id -> {item_id: {contact, at}}: "ik doe mee", sign_up)
+--       15 activities (activity id -> the parked state of an activity that is not the
+--          current one: see "the session plan" below),
+--       16 undo (undo id -> what an apply_themes did, to undo it; '#index' -> their ages)
 -- ARGV: 1 op, 2 role, 3 actor participant id ("" for staff), 4 answer key ("" = none),
 --       5 args (JSON, already shape-checked by server/rules.py), 6 retention ms,
 --       7 stream max length, 8 a fresh random id for whatever the op creates,
@@ -17,6 +20,8 @@ local K_META, K_NOTES, K_CLUSTERS, K_PARTS, K_TOKENS, K_BALLOTS, K_TOTALS, K_EVE
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local K_PRESENCE, K_OPSAGE, K_NOTECOUNT, K_LIMITS = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local K_SIGNUPS = KEYS[14]
+local K_ACTS = KEYS[15]
+local K_UNDO = KEYS[16]
 local op, role, actor, answer_key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local args = cjson.decode(ARGV[5])
 local retention = tonumber(ARGV[6])
@@ -111,6 +116,22 @@ if op == 'create' then
     'prompts', cjson.encode(args.prompts), 'timer', cjson.encode({running = false, ends_at = NULL, remaining_ms = NULL}),
     'fkey', args.fkey, 'vkey', args.vkey, 'jkey', args.jkey, 'created_at', now, 'corder', 0,
     'count', 0)
+  -- The session plan: the first activity is current (in the keys above), every other one
+  -- is parked, empty, in K_ACTS. A workshop stored before plans existed has no 'plan':
+  -- it is read as a plan of one activity, 'a1' (see plan_load below).
+  if args.plan then
+    local plan = {}
+    for i, a in ipairs(args.plan) do
+      table.insert(plan, {id = a.id, title = a.title, prompts = a.prompts, phase = 'collect'})
+      if i > 1 then
+        redis.call('HSET', K_ACTS, a.id, cjson.encode({timer = cjson.encode({running = false,
+          ends_at = NULL, remaining_ms = NULL}), settings = cjson.encode(a.settings),
+          corder = '0', notes = {}, clusters = {}, ballots = {}, totals = {}}))
+      end
+    end
+    redis.call('HSET', K_META, 'plan', cjson.encode(plan), 'activity', plan[1].id,
+      'aseq', #plan)
+  end
   return ok({created_at = now})
 end
 
@@ -171,10 +192,233 @@ if op == 'add_prompt' or op == 'edit_prompt' then
   return ok(result)
 end
 
+-- ---------------------------------------------------------------- the session plan
+-- One workshop, one code, several activities (docs/decisions.md, "A session plan"). The
+-- current activity lives in the keys every op already uses (phase, prompts, timer,
+-- settings and corder in meta; notes, clusters, ballots, totals); every other activity
+-- is parked as one JSON value in K_ACTS: {timer, settings, corder (raw, as in meta),
+-- notes, clusters, ballots, totals (flat HGETALL lists of raw values)}. Its title,
+-- prompts and phase are in meta 'plan' ([{id, title, prompts, phase}], in order; the
+-- current one's prompts and phase there may lag: meta's own fields are the truth).
+-- set_activity parks the current one and unparks the other in one step, so every op
+-- below stays as it was and works on the current activity.
+local MAX_ACTIVITIES = 12
+-- Settings of the whole session, not of one activity: who may be in which group, whether
+-- names are shown, the language. They follow into every activity.
+local WIDE_SETTINGS = {'perspectives', 'anonymous', 'language', 'lock_silent',
+  'show_provenance', 'approval_required'}
+local plan_ops = {set_activity = true, add_activity = true, edit_activity = true,
+  remove_activity = true, move_activity = true}
+
+local function plan_load()
+  local m = redis.call('HMGET', K_META, 'plan', 'activity', 'title')
+  local plan, current
+  if m[1] then
+    plan, current = cjson.decode(m[1]), m[2]
+  else
+    plan, current = {{id = 'a1', title = m[3]}}, 'a1'
+  end
+  for _, a in ipairs(plan) do
+    if a.id == current then a.prompts, a.phase = cjson.decode(meta_list[3]), phase end
+  end
+  return plan, current
+end
+
+local function plan_index(plan, id)
+  for i, a in ipairs(plan) do if a.id == id then return i end end
+  return nil
+end
+
+local function plan_activities(plan)
+  local out = {}
+  for _, a in ipairs(plan) do table.insert(out, {id = a.id, title = a.title}) end
+  return out
+end
+
+local function plan_changed(plan, current)
+  redis.call('HSET', K_META, 'plan', cjson.encode(plan), 'activity', current)
+  emit('plan_changed', {activities = plan_activities(plan), plan = plan})
+end
+
+local function numbered(texts)
+  local prompts = {}
+  for i, text in ipairs(texts) do prompts[i] = {id = 'q' .. i, text = text} end
+  return prompts
+end
+
+if plan_ops[op] then
+  if phase == 'closed' then
+    return fail('wrong_phase', {phase = 'collect, cluster, vote, results'})
+  end
+  local plan, current = plan_load()
+  if op == 'set_activity' then
+    local i = plan_index(plan, args.activity_id)
+    if not i then return fail('unknown_activity') end
+    if args.activity_id == current then return ok({}) end
+    -- Park the current activity ...
+    local m = redis.call('HMGET', K_META, 'timer', 'settings', 'corder')
+    redis.call('HSET', K_ACTS, current, cjson.encode({timer = m[1], settings = m[2],
+      corder = m[3] or '0', notes = redis.call('HGETALL', K_NOTES),
+      clusters = redis.call('HGETALL', K_CLUSTERS), ballots = redis.call('HGETALL', K_BALLOTS),
+      totals = redis.call('HGETALL', K_TOTALS)}))
+    redis.call('DEL', K_NOTES, K_CLUSTERS, K_BALLOTS, K_TOTALS)
+    -- ... and bring the other one in, with the session's own settings.
+    local target = plan[i]
+    local blob = cjson.decode(redis.call('HGET', K_ACTS, target.id))
+    redis.call('HDEL', K_ACTS, target.id)
+    local s = cjson.decode(blob.settings)
+    for _, k in ipairs(WIDE_SETTINGS) do
+      if settings[k] ~= nil then s[k] = settings[k] end
+    end
+    redis.call('HSET', K_META, 'phase', target.phase, 'prompts', cjson.encode(target.prompts),
+      'timer', blob.timer, 'settings', cjson.encode(s), 'corder', blob.corder)
+    for _, part in ipairs({{K_NOTES, blob.notes}, {K_CLUSTERS, blob.clusters},
+                           {K_BALLOTS, blob.ballots}, {K_TOTALS, blob.totals}}) do
+      local list = part[2]
+      for j = 1, #list, 2 do redis.call('HSET', part[1], list[j], list[j + 1]) end
+    end
+    -- A new activity: nobody is done in it yet (as with a new phase).
+    local all = redis.call('HGETALL', K_PARTS)
+    for j = 1, #all, 2 do
+      local p = cjson.decode(all[j + 1])
+      if p.done ~= nil then
+        p.done = nil
+        redis.call('HSET', K_PARTS, all[j], cjson.encode(p))
+      end
+    end
+    redis.call('HSET', K_META, 'plan', cjson.encode(plan), 'activity', target.id)
+    -- The event carries the new activity whole (its raw stored values): every process's
+    -- room replaces its copy with it (server/room.py), and cuts it per role.
+    emit('activity_changed', {activity_id = target.id, previous = current,
+      activities = plan_activities(plan), plan = plan, phase = target.phase,
+      prompts = target.prompts, timer = cjson.decode(blob.timer), settings = s,
+      notes = blob.notes, clusters = blob.clusters, ballots = blob.ballots,
+      totals = blob.totals})
+    return ok({})
+  end
+  if op == 'add_activity' then
+    if #plan >= MAX_ACTIVITIES then
+      return fail('too_many_activities', {max = MAX_ACTIVITIES})
+    end
+    local at = #plan + 1
+    if not isnull(args.after) then
+      local i = plan_index(plan, args.after)
+      if not i then return fail('unknown_activity') end
+      at = i + 1
+    end
+    local used = {}
+    for _, a in ipairs(plan) do used[a.id] = true end
+    local id
+    repeat id = 'a' .. redis.call('HINCRBY', K_META, 'aseq', 1) until not used[id]
+    local s = cjson.decode(meta_list[2])
+    for k, v in pairs(args.settings) do s[k] = v end
+    redis.call('HSET', K_ACTS, id, cjson.encode({timer = cjson.encode({running = false,
+      ends_at = NULL, remaining_ms = NULL}), settings = cjson.encode(s), corder = '0',
+      notes = {}, clusters = {}, ballots = {}, totals = {}}))
+    table.insert(plan, at, {id = id, title = args.title, prompts = numbered(args.prompts),
+      phase = 'collect'})
+    plan_changed(plan, current)
+    return ok({activity_id = id})
+  end
+  local i = plan_index(plan, args.activity_id)
+  if not i then return fail('unknown_activity') end
+  local a = plan[i]
+  if op == 'edit_activity' then
+    if args.prompts == nil and args.title == nil then return ok({}) end  -- nothing to change
+    if args.prompts ~= nil then
+      -- The current activity's questions change with add_prompt and edit_prompt.
+      if a.id == current then return fail('activity_current') end
+      -- A parked activity with notes keeps every question that may hold them.
+      local blob = cjson.decode(redis.call('HGET', K_ACTS, a.id))
+      if #blob.notes > 0 and #args.prompts < #a.prompts then
+        return fail('activity_not_empty')
+      end
+      a.prompts = numbered(args.prompts)
+    end
+    if args.title ~= nil then a.title = args.title end
+  elseif op == 'remove_activity' then
+    if a.id == current then return fail('activity_current') end
+    local blob = cjson.decode(redis.call('HGET', K_ACTS, a.id))
+    if #blob.notes > 0 then return fail('activity_not_empty') end
+    table.remove(plan, i)
+    redis.call('HDEL', K_ACTS, a.id)
+  else  -- move_activity
+    if args.to >= #plan then return fail('bad_args', {field = 'to'}) end
+    table.remove(plan, i)
+    table.insert(plan, args.to + 1, a)
+  end
+  plan_changed(plan, current)
+  return ok({})
+end
+
+-- A removed participant's notes, dots and reactions go from every parked activity too
+-- (the current one is done by remove_participant itself).
+local function purge_parked(pid)
+  local all = redis.call('HGETALL', K_ACTS)
+  local prefix = pid .. '|'
+  for i = 1, #all, 2 do
+    local blob = cjson.decode(all[i + 1])
+    local gone, notes = {}, {}
+    for j = 1, #blob.notes, 2 do
+      local raw = blob.notes[j + 1]
+      local note = cjson.decode(raw)
+      if note.author_id == pid then
+        gone[note.id] = true
+      else
+        if type(note.reacted) == 'table' then
+          local took = false
+          for key, _ in pairs(note.reacted) do
+            if string.sub(key, 1, #prefix) == prefix then
+              local emoji = string.sub(key, #prefix + 1)
+              note.reacted[key] = nil
+              local n = (note.reactions[emoji] or 1) - 1
+              if n > 0 then note.reactions[emoji] = n else note.reactions[emoji] = nil end
+              took = true
+            end
+          end
+          if took then raw = cjson.encode(note) end
+        end
+        table.insert(notes, blob.notes[j])
+        table.insert(notes, raw)
+      end
+    end
+    local totals, ballots = {}, {}
+    for j = 1, #blob.totals, 2 do totals[blob.totals[j]] = tonumber(blob.totals[j + 1]) end
+    for j = 1, #blob.ballots, 2 do
+      local owner, keep, any = blob.ballots[j], {}, false
+      for item, n in pairs(cjson.decode(blob.ballots[j + 1])) do
+        if owner == pid or gone[item] then
+          totals[item] = (totals[item] or 0) - n
+        else
+          keep[item] = n
+          any = true
+        end
+      end
+      if any then
+        table.insert(ballots, owner)
+        table.insert(ballots, cjson.encode(keep))
+      end
+    end
+    local flat = {}
+    for item, n in pairs(totals) do
+      if n > 0 and not gone[item] then
+        table.insert(flat, item)
+        table.insert(flat, tostring(n))
+      end
+    end
+    blob.notes, blob.ballots, blob.totals = notes, ballots, flat
+    redis.call('HSET', K_ACTS, all[i], cjson.encode(blob))
+  end
+end
+
 -- sign_up is taken after the session too (docs/decisions.md): from the receipt page.
 -- Facilitation ops of version 1.1 work in every phase but closed: there, it is the wrong one.
 if phase == 'closed' and (op == 'add_paper_note' or op == 'approve_notes') then
   return fail('wrong_phase', {phase = 'collect, cluster, vote, results'})
+end
+-- Sorting help (version 1.1): applying and undoing themes while collecting and sorting.
+if (op == 'apply_themes' or op == 'undo_themes') and phase ~= 'collect' and phase ~= 'cluster' then
+  return fail('wrong_phase', {phase = 'collect, cluster'})
 end
 
 if phase == 'closed' and op ~= 'set_phase' and op ~= 'join' and op ~= 'update_settings'
@@ -335,6 +579,13 @@ if op == 'set_profile' then
 end
 
 -- ---------------------------------------------------------------- notes
+-- A note written for one activity of the plan must not land in another (a phone's outbox
+-- sent after the room moved on: the question ids q1, q2, ... repeat in every activity).
+if (op == 'add_note' or op == 'add_paper_note') and not isnull(args.activity_id) then
+  local current = redis.call('HGET', K_META, 'activity') or 'a1'
+  if args.activity_id ~= current then return fail('wrong_activity') end
+end
+
 if op == 'add_note' then
   if phase ~= 'collect' then return fail('wrong_phase', {phase = 'collect'}) end
   local prompts = cjson.decode(meta_list[3])
@@ -602,6 +853,159 @@ if op == 'merge_clusters' then
   return ok({})
 end
 
+-- ---------------------------------------------------------------- sorting help
+-- apply_themes: every theme of a proposal at once, each as a `cluster` op would do it
+-- (a new cluster, or the notes added to an existing one; the same cluster_changed event,
+-- dots on notes that join a cluster given back). What it did is kept under an undo id,
+-- so that undo_themes can put it all back in one step, while nothing it touched has
+-- changed since: the newest UNDO_KEPT records, none older than UNDO_TTL_MS (mirrors of
+-- server/rules.py).
+local UNDO_KEPT, UNDO_TTL_MS = 20, 24 * 3600 * 1000
+
+local function keep_undo(undo_id, record)
+  local index = get_json(K_UNDO, '#index') or {}
+  local kept = {}
+  for _, entry in ipairs(index) do
+    if entry.at >= now - UNDO_TTL_MS then table.insert(kept, entry)
+    else redis.call('HDEL', K_UNDO, entry.id) end
+  end
+  table.insert(kept, {id = undo_id, at = now})
+  while #kept > UNDO_KEPT do
+    redis.call('HDEL', K_UNDO, kept[1].id)
+    table.remove(kept, 1)
+  end
+  put_json(K_UNDO, undo_id, record)
+  put_json(K_UNDO, '#index', kept)
+end
+
+if op == 'apply_themes' then
+  -- Everything is checked before anything changes: a refusal changes nothing.
+  local plan = {}
+  for i, theme in ipairs(args.themes) do
+    local cluster = nil
+    if not isnull(theme.cluster_id) then
+      cluster = get_json(K_CLUSTERS, theme.cluster_id)
+      if not cluster then return fail('no_cluster') end
+    end
+    local notes = {}
+    for _, nid in ipairs(theme.note_ids) do
+      local note = get_note(nid)
+      if not note then return fail('no_note') end
+      table.insert(notes, note)
+    end
+    plan[i] = {cluster = cluster, notes = notes, title = theme.title}
+  end
+  -- notes: note id -> {from = its cluster before (or null), to = its theme's cluster};
+  -- titles: cluster id -> its title just after (a rename since makes the undo stale).
+  local record = {at = now, made = {}, notes = {}, titles = {}}
+  local cluster_ids = {}
+  for i, step in ipairs(plan) do
+    local cluster = step.cluster
+    if not cluster then
+      local order = redis.call('HINCRBY', K_META, 'corder', 1)
+      cluster = {id = fresh_id .. '-' .. i, title = step.title, order = order}
+      table.insert(record.made, cluster.id)
+    else
+      -- Two themes for one cluster: the second sees the first's notes in it.
+      cluster = get_json(K_CLUSTERS, cluster.id) or cluster
+    end
+    local assign, ids = {}, {}
+    for _, note in ipairs(step.notes) do
+      record.notes[note.id] = {from = note.cluster_id, to = cluster.id}
+      if note.cluster_id ~= cluster.id then
+        note.cluster_id = cluster.id
+        put_json(K_NOTES, note.id, note)
+      end
+      assign[note.id] = cluster.id
+      table.insert(ids, note.id)
+    end
+    put_json(K_CLUSTERS, cluster.id, cluster)
+    record.titles[cluster.id] = cluster.title
+    emit('cluster_changed', {cluster = cluster, assign = assign, removed_items = refund(ids)})
+    table.insert(cluster_ids, cluster.id)
+  end
+  local undo_id = fresh_id .. '-u'
+  keep_undo(undo_id, record)
+  return ok({cluster_ids = cluster_ids, undo_id = undo_id})
+end
+
+if op == 'undo_themes' then
+  local record = get_json(K_UNDO, args.undo_id)
+  if not record or record.at < now - UNDO_TTL_MS then return fail('undo_stale') end
+  -- Stale: a note moved (or gone) since, a cluster renamed or gone, a note put into one
+  -- of the clusters it made, or a note's first cluster gone.
+  local made = {}
+  for _, cid in ipairs(record.made) do made[cid] = true end
+  for cid, title in pairs(record.titles) do
+    local cluster = get_json(K_CLUSTERS, cid)
+    if not cluster or cluster.title ~= title then return fail('undo_stale') end
+  end
+  for nid, move in pairs(record.notes) do
+    local note = get_note(nid)
+    if not note or note.cluster_id ~= move.to then return fail('undo_stale') end
+    if not isnull(move.from) and move.from ~= move.to and not cluster_exists(move.from) then
+      return fail('undo_stale')
+    end
+  end
+  if next(made) ~= nil then
+    local all = redis.call('HGETALL', K_NOTES)
+    for i = 1, #all, 2 do
+      local note = cjson.decode(all[i + 1])
+      if not isnull(note.cluster_id) and made[note.cluster_id] and not record.notes[note.id] then
+        return fail('undo_stale')
+      end
+    end
+  end
+  -- Back where each note was: per cluster a note goes back to (or from, for a note that
+  -- was loose and went into an existing cluster) one cluster_changed, in id order; then
+  -- each cluster it made is deleted (cluster_deleted, its loose notes with it).
+  local back, loose, freed = {}, {}, {}
+  for nid, move in pairs(record.notes) do
+    if move.from ~= move.to then
+      local note = get_note(nid)
+      note.cluster_id = move.from
+      put_json(K_NOTES, nid, note)
+      if not isnull(move.from) then
+        back[move.from] = back[move.from] or {}
+        back[move.from][nid] = move.from
+      elseif made[move.to] then
+        freed[move.to] = freed[move.to] or {}
+        freed[move.to][nid] = NULL
+      else
+        loose[move.to] = loose[move.to] or {}
+        loose[move.to][nid] = NULL
+      end
+    end
+  end
+  local function sorted_keys(t)
+    local out = {}
+    for k, _ in pairs(t) do table.insert(out, k) end
+    table.sort(out)
+    return out
+  end
+  for _, cid in ipairs(sorted_keys(back)) do
+    emit('cluster_changed', {cluster = get_json(K_CLUSTERS, cid), assign = back[cid],
+      removed_items = {}})
+  end
+  for _, cid in ipairs(sorted_keys(loose)) do
+    emit('cluster_changed', {cluster = get_json(K_CLUSTERS, cid), assign = loose[cid],
+      removed_items = {}})
+  end
+  for _, cid in ipairs(record.made) do
+    redis.call('HDEL', K_CLUSTERS, cid)
+    emit('cluster_deleted', {cluster_id = cid, assign = freed[cid] or {},
+      removed_items = refund({cid})})
+  end
+  redis.call('HDEL', K_UNDO, args.undo_id)
+  local index = get_json(K_UNDO, '#index') or {}
+  local kept = {}
+  for _, entry in ipairs(index) do
+    if entry.id ~= args.undo_id then table.insert(kept, entry) end
+  end
+  if #kept > 0 then put_json(K_UNDO, '#index', kept) else redis.call('HDEL', K_UNDO, '#index') end
+  return ok({})
+end
+
 -- ---------------------------------------------------------------- sign-ups
 -- "Ik doe mee": a participant offers to help with an item (in results, and after the
 -- session from the receipt page). The contact comes only with consent (server/args.py
@@ -810,6 +1214,7 @@ if op == 'remove_participant' then
   for _, entry in pairs(get_json(K_SIGNUPS, pid) or {}) do forget_contact(entry) end
   redis.call('HDEL', K_SIGNUPS, pid)
   redis.call('ZREM', K_PRESENCE, pid)
+  purge_parked(pid)
   local count = redis.call('HINCRBY', K_META, 'count', -1)
   emit('participant_removed', {participant_id = pid, perspective = p.perspective,
     note_ids = note_ids, hidden_note_ids = hidden_ids, removed_items = removed,

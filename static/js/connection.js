@@ -46,6 +46,8 @@ export class Connection extends Link {
     /** @type {Set<string>} ops the store could not take just now (`try_again`): they wait
      * in the outbox and are sent again; the screens say so, calmly ("delay" event). */
     this.delayed = new Set();
+    /** @type {Map<string, {resolve: Function, reject: Function}>} questions (ask()) */
+    this.questions = new Map();
   }
 
   start() {
@@ -154,6 +156,13 @@ export class Connection extends Link {
 
   /** @param {string} opId @param {boolean} ok @param {any} msg the ack or nack */
   answered(opId, ok, msg) {
+    const question = this.questions.get(opId);
+    if (question) {
+      this.questions.delete(opId);
+      if (ok) question.resolve(msg.result || {});
+      else question.reject(msg.error || { code: "internal", message: "" });
+      return;
+    }
     const index = this.outbox.findIndex((e) => e.op_id === opId);
     this.inflight.delete(opId);
     if (this.inflight.size === 0) this.flushState();
@@ -203,6 +212,30 @@ export class Connection extends Link {
     this.emit("outbox", this.outbox);
     if (this.ready) this.transmit(entry);
     return entry;
+  }
+
+  /**
+   * Ask a question that changes nothing (suggest_themes, similar_notes): sent once, never
+   * kept in the outbox nor sent again. Resolves with the ack's result; rejects with the
+   * nack's error, or {code: "offline"} when there is no socket (or it goes meanwhile).
+   * @param {string} op @param {object} args @returns {Promise<any>}
+   */
+  ask(op, args) {
+    return new Promise((resolve, reject) => {
+      if (!this.ws || !this.ready || this.ws.readyState !== WebSocket.OPEN) {
+        reject({ code: "offline", message: "" });
+        return;
+      }
+      const opId = newOpId();
+      this.questions.set(opId, { resolve, reject });
+      this.ws.send(JSON.stringify({ type: MSG.OP, op_id: opId, op, args }));
+    });
+  }
+
+  dropSocket() {
+    super.dropSocket();
+    for (const question of this.questions?.values() ?? []) question.reject({ code: "offline", message: "" });
+    this.questions?.clear();
   }
 
   /** @param {OutboxEntry} entry */

@@ -13,12 +13,15 @@ import { promptsPanel } from "./prompts.js";
 import { approvalQueue } from "./approvals.js";
 import { paperNotes } from "./papernotes.js";
 import { newestList } from "./newest.js";
+import { planPanel, PLAN_OPS } from "./planpanel.js";
+import { watchActivity } from "./activityline.js";
+import { suggestPanel } from "./suggest.js";
 import { announceNewNotes, bindStatus, Countdown, perspectivesProblem, phaseName, showNotice, splitList, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("facilitator");
 const countdown = new Countdown();
 const board = new Board(conn, showNotice);
-const onPhase = watchPhase();
+let onPhase = watchPhase();
 /** Acknowledged ops whose event has not come back yet: [{entry, seq}]. */
 let settling = [];
 let settingsDirty = false;
@@ -32,12 +35,25 @@ const prompts = promptsPanel(conn);
 const approvals = approvalQueue(conn);
 const paper = paperNotes(conn);
 const drawNewest = newestList(conn);
+const plan = planPanel(conn);
+// Another activity: what was open for the one before is put away (a question about
+// closing, an open edit, acked ops of its board); its phase is said with the activity.
+const onActivity = watchActivity(() => {
+  onPhase = watchPhase();
+  settling = [];
+  closeAsked(false);
+  plan.activityChanged();
+  suggestions.activityChanged();
+  $("prompt-rows").replaceChildren();
+});
+const suggestions = suggestPanel(conn);
 
 function draw() {
   if (!conn.state) return;
   settling = settling.filter((s) => conn.seq === null || s.seq > conn.seq);
   const state = overlay(conn.state, [...settling.map((s) => s.entry), ...conn.outbox]);
   const ws = state.workshop;
+  onActivity(conn.state);
   onPhase(ws.phase);
   document.body.dataset.phase = ws.phase;
   setText($("ws-title"), ws.title);
@@ -48,9 +64,11 @@ function draw() {
   people.draw(state);
   prompts.draw(state);
   board.draw(state);
+  suggestions.draw(state);
   approvals.draw(conn.state);
   paper.draw(conn.state);
   drawNewest(state);
+  plan.draw(conn.state);
   drawResults(state);
   drawSettings(ws.settings);
   $("lock").checked = !!ws.locked;
@@ -288,6 +306,8 @@ conn.on("ack", (entry, result, seq) => {
     setText($("info"), t("control.reopened"));
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.saved();
+  if (PLAN_OPS.includes(entry.op)) plan.saved(entry);
+  suggestions.acked(entry, result);
   showNotice("");
   render();
 });
@@ -298,6 +318,8 @@ conn.on("nack", (entry, error) => {
     settingsDirty = false;
   }
   if (entry.op === OP.ADD_PROMPT || entry.op === OP.EDIT_PROMPT) prompts.failed(error.message || t("error.generic"));
+  if (PLAN_OPS.includes(entry.op)) plan.failed(error.message || t("error.generic"));
+  suggestions.nacked(entry, error);
   render();
 });
 conn.on("error", (error) => showNotice(error?.message || t("error.generic")));

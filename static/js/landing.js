@@ -1,53 +1,28 @@
 // The landing page: start a workshop (POST /api/workshops), then show the links to keep.
 import { $, el, announce, readConfig } from "./dom.js";
 import { setCatalogue, t } from "./i18n.js";
-import { LIMITS } from "./limits.js";
+import { planBody } from "./planlist.js";
+import { planEditor } from "./planeditor.js";
+import { planFile } from "./planfile.js";
+import { templatePicker } from "./templatepicker.js";
 import { perspectivesProblem, splitList } from "./ui.js";
 
 const config = readConfig();
 setCatalogue(config.i18n, config.lang);
 
 const form = /** @type {HTMLFormElement} */ ($("start-form"));
-const list = $("prompt-list");
 const errorBox = $("start-error");
+const editor = planEditor();
+/** The title a template put in the title field (replaced when another is chosen). */
+let templateTitle = "";
 
-function promptInputs() {
-  return /** @type {HTMLInputElement[]} */ (Array.from(list.querySelectorAll("input")));
-}
-
-$("add-prompt").addEventListener("click", () => {
-  const n = promptInputs().length + 1;
-  if (n > LIMITS.prompts) return;
-  const id = `prompt-${n}`;
-  const input = el("input", { id, name: "prompt", type: "text", maxlength: LIMITS.prompt, autocomplete: "off",
-    "aria-describedby": "prompts-hint" });
-  const remove = el("button", { type: "button", class: "btn btn-small", text: t("action.remove"),
-    "aria-label": t("landing.remove_prompt", { n }),
-    onclick: () => {
-      row.remove();
-      renumber();
-      promptInputs().at(-1)?.focus();
-    } });
-  const row = el("li", { class: "prompt-row" },
-    el("label", { for: id, text: t("landing.prompt_label", { n }) }),
-    el("div", { class: "row" }, input, remove));
-  list.append(row);
-  renumber();
-  input.focus();
+templatePicker(config.templates, (activities, title) => {
+  editor.set(activities);
+  const field = $("title");
+  if (!field.value.trim() || field.value === templateTitle) field.value = title;
+  templateTitle = title;
 });
-
-function renumber() {
-  promptInputs().forEach((input, i) => {
-    const n = i + 1;
-    const label = input.closest("li").querySelector("label");
-    input.id = `prompt-${n}`;
-    label.htmlFor = input.id;
-    label.textContent = t("landing.prompt_label", { n });
-    const remove = input.closest("li").querySelector("button");
-    if (remove) remove.setAttribute("aria-label", t("landing.remove_prompt", { n }));
-  });
-  $("add-prompt").hidden = promptInputs().length >= LIMITS.prompts;
-}
+planFile(config.lang, (data) => created(data));
 
 function fail(message, field) {
   errorBox.textContent = message;
@@ -63,17 +38,17 @@ form.addEventListener("submit", async (event) => {
   errorBox.hidden = true;
   for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
   const title = $("title").value.trim();
-  const prompts = promptInputs().map((i) => i.value.trim()).filter(Boolean);
   if (!title) return fail(t("landing.need_title"), $("title"));
-  if (!prompts.length) return fail(t("landing.need_prompt"), promptInputs()[0]);
+  const problem = editor.problem();
+  if (problem) return fail(problem.message, problem.field);
   const votes = Number($("votes").value);
   if (!(Number.isInteger(votes) && votes >= 1 && votes <= 100)) return fail(t("landing.bad_votes"), $("votes"));
   const perspectives = splitList($("perspectives").value);
-  const problem = perspectivesProblem(perspectives);
-  if (problem) return fail(problem, $("perspectives"));
-  const body = {
+  const wrong = perspectivesProblem(perspectives);
+  if (wrong) return fail(wrong, $("perspectives"));
+  const body = planBody({
     title,
-    prompts,
+    activities: editor.parts(),
     settings: {
       votes_per_participant: votes,
       max_votes_per_item: Math.min(3, votes),
@@ -81,7 +56,7 @@ form.addEventListener("submit", async (event) => {
       perspectives,
       language: config.lang,
     },
-  };
+  }, (n) => t("plan.part_n", { n }));
   const button = $("start-submit");
   button.disabled = true;
   let response = null;
@@ -131,6 +106,7 @@ function created(data) {
   $("go-control").href = data.urls.facilitator;
   $("go-projector").href = data.urls.projector;
   form.hidden = true;
+  $("plan-file").disabled = true;
   const box = $("created");
   box.hidden = false;
   box.focus();

@@ -5,6 +5,6 @@ import { readConfig } from "./dom.js";
 /**
  * @type {Readonly<{title: number, prompt: number, prompts: number, name: number,
  *   perspective: number, perspectives: number, cluster_title: number, timer_minutes: number,
- *   note_length: number}>}
+ *   note_length: number, activities: number}>}
  */
 export const LIMITS = Object.freeze({ ...readConfig().limits });

@@ -40,8 +40,10 @@ export function paperNotes(conn) {
       return;
     }
     text.removeAttribute("aria-invalid");
+    // The activity it is for: typed in as the room moves on, it is refused, not misfiled.
+    const activity = conn.state?.workshop?.activity_id;
     conn.send(OP.ADD_PAPER_NOTE, { prompt_id: prompt.value, text: value,
-      perspective: group.value || null });
+      perspective: group.value || null, ...(activity ? { activity_id: activity } : {}) });
     added += 1;
     text.value = "";
     text.focus();

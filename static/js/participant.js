@@ -9,13 +9,17 @@ import { phoneRanking, redraw, resultRows } from "./results.js";
 import { doneNow, keepFocus, reactionBar, reactionsNow, settling } from "./reactions.js";
 import { receiptItems, receiptRows, rememberOwn } from "./receipt.js";
 import { SignUps } from "./signup.js";
+import { drawPosition, watchActivity } from "./activityline.js";
+import { similarHint } from "./similar.js";
 import { bindStatus, Countdown, phaseName, showNotice, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 import { short, VoteList } from "./vote.js";
 
 const { config, conn } = startScreen("participant");
 const countdown = new Countdown();
-const draftKey = `samenspel:draft:${config.code}`;
-const promptKey = `samenspel:prompt:${config.code}`;
+// A draft and the chosen question belong to one activity (its questions are its own).
+const activityKey = () => conn.state?.workshop?.activity_id ?? config.activity_id ?? "";
+const draftKey = () => `samenspel:draft:${config.code}:${activityKey()}`;
+const promptKey = () => `samenspel:prompt:${config.code}:${activityKey()}`;
 
 /** Acknowledged posts whose note_added may still be on its way (no flicker between). */
 const posted = new Map();
@@ -26,11 +30,24 @@ let confirmDelete = null;
 let profileDirty = false;
 let fatal = false;
 
-const onPhase = watchPhase();
+let onPhase = watchPhase();
+// Another activity (an event, or a welcome after sleeping): nothing of the one before
+// stays on screen: no open edit or question, its draft put away (kept for coming back).
+const onActivity = watchActivity(() => {
+  onPhase = watchPhase();
+  editing.clear();
+  posted.clear();
+  confirmDelete = null;
+  $("prompt-choice").dataset.ids = "";
+  $("note-text").value = sessionStorage.getItem(draftKey()) || "";
+  similar.clear();
+  showNotice("");
+});
 /** Taps on "klaar" and reactions not seen back yet (laid over the state). */
 const unsettled = settling(conn, [OP.SET_DONE, OP.REACT]);
 const voteList = new VoteList(conn, () => render());
 const signUps = new SignUps(conn, () => render());
+const similar = similarHint(conn, $("note-text"), () => currentPrompt());
 
 // ----------------------------------------------------------------- rendering
 const render = onFrame(() => draw());
@@ -40,9 +57,11 @@ function draw() {
   if (!state) return;
   const ws = state.workshop;
   const phase = ws.phase;
+  onActivity(state);
   onPhase(phase);
   document.body.dataset.phase = phase;
   setText($("ws-title"), ws.title);
+  drawPosition($("phone-part"), state);
   setText($("phase-name"), phaseName(phase));
   setText($("now-text"), t(`phone.now.${phase}`));
   countdown.update(ws.timer);
@@ -74,8 +93,14 @@ function promptText(state, id) {
   return state.prompts.find((p) => p.id === id)?.text ?? "";
 }
 
+/** The question the note being written is for. */
+function currentPrompt() {
+  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
+  return checked?.value || (conn.state ? chosenPrompt(conn.state) : null);
+}
+
 function chosenPrompt(state) {
-  const saved = sessionStorage.getItem(promptKey);
+  const saved = sessionStorage.getItem(promptKey());
   if (state.prompts.some((p) => p.id === saved)) return saved;
   return state.prompts[0]?.id;
 }
@@ -98,7 +123,7 @@ function drawWrite(state) {
         fieldset.append(el("div", { class: "radio" },
           el("input", { type: "radio", name: "prompt", id, value: prompt.id,
             checked: prompt.id === current,
-            onchange: () => sessionStorage.setItem(promptKey, prompt.id) }),
+            onchange: () => sessionStorage.setItem(promptKey(), prompt.id) }),
           el("label", { for: id, text: prompt.text })));
       }
       replace(box, fieldset);
@@ -117,7 +142,10 @@ function updateCount() {
 }
 
 function drawMine(state, phase) {
-  const notes = myNotes(state, conn.outbox, posted);
+  // A post still waiting in the outbox for an activity that is over is not this one's.
+  const now = state.workshop.activity_id;
+  const outbox = conn.outbox.filter((e) => !e.args?.activity_id || e.args.activity_id === now);
+  const notes = myNotes(state, outbox, posted);
   $("mine-empty").hidden = notes.length > 0;
   const list = $("my-notes");
   const canEdit = phase === "collect";
@@ -270,11 +298,13 @@ $("note-form").addEventListener("submit", (event) => {
   }
   error.hidden = true;
   area.removeAttribute("aria-invalid");
-  const checked = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="prompt"]:checked'));
-  const promptId = checked?.value || chosenPrompt(conn.state);
-  conn.send(OP.ADD_NOTE, { prompt_id: promptId, text });
+  // The activity it is for: sent from an outbox after the room moved on, the server
+  // refuses it (wrong_activity, its words back in the field) instead of misfiling it.
+  const activity = conn.state?.workshop?.activity_id;
+  conn.send(OP.ADD_NOTE, { prompt_id: currentPrompt(), text, ...(activity ? { activity_id: activity } : {}) });
   area.value = "";
-  sessionStorage.removeItem(draftKey);
+  similar.clear();
+  sessionStorage.removeItem(draftKey());
   updateCount();
   announce(conn.status === "online" ? t("phone.posting") : t("phone.saved_offline"));
   area.focus();
@@ -282,10 +312,10 @@ $("note-form").addEventListener("submit", (event) => {
 });
 
 $("note-text").addEventListener("input", () => {
-  sessionStorage.setItem(draftKey, $("note-text").value);
+  sessionStorage.setItem(draftKey(), $("note-text").value);
   updateCount();
 });
-$("note-text").value = sessionStorage.getItem(draftKey) || "";
+$("note-text").value = sessionStorage.getItem(draftKey()) || "";
 
 $("done-toggle").addEventListener("click", () => {
   conn.send(OP.SET_DONE, { done: !doneNow(conn.state, unsettled()) });
@@ -307,7 +337,9 @@ $("profile-form").addEventListener("submit", (event) => {
 conn.on("state", render).on("outbox", render).on("status", render);
 conn.on("ack", (entry, result) => {
   if (entry.op === OP.ADD_NOTE) {
-    if (result.note_id) posted.set(entry.op_id, { noteId: result.note_id, entry });
+    // (Its note_added may have come first: then it is here already.)
+    const here = conn.state?.notes.some((n) => n.id === result.note_id);
+    if (result.note_id && !here) posted.set(entry.op_id, { noteId: result.note_id, entry });
     announce(t("phone.posted"));
   } else if (entry.op === OP.VOTE && result.mine) {
     conn.patchState((s) => ({ ...s, votes: { ...s.votes, mine: result.mine } }));

@@ -7,11 +7,18 @@ import { clusters as orderedClusters, notesByPrompt, notesIn, voteItems } from "
 import { groupLabel, hasCommonGround, legend, redraw, resultList, resultRows } from "./results.js";
 import { CLOSE } from "./protocol.js";
 import { drawDoneProgress, reactionCounts } from "./reactions.js";
+import { drawPosition, watchActivity } from "./activityline.js";
 import { announceNewNotes, bindStatus, Countdown, phaseName, untitled, watchPhase, onFrame, startScreen } from "./ui.js";
 
 const { config, conn } = startScreen("projector");
 const countdown = new Countdown();
-const onPhase = watchPhase();
+let onPhase = watchPhase();
+// Another activity: its notes come all at once (no arrival animation), and its phase is
+// said as part of "Nieuw onderdeel", not as a phase change of its own.
+const onActivity = watchActivity(() => {
+  firstDraw = true;
+  onPhase = watchPhase();
+});
 const VIEWS = ["collect", "cluster", "vote", "results", "closed"];
 /** Notes drawn once already: only notes that come later get the arrival animation. */
 let firstDraw = true;
@@ -22,9 +29,11 @@ function draw() {
   const state = conn.state;
   if (!state) return;
   const phase = state.workshop.phase;
+  onActivity(state);
   onPhase(phase);
   document.body.dataset.phase = phase;
   setText($("ws-title"), state.workshop.title);
+  drawPosition($("wall-part"), state);
   setText($("wall-phase"), phaseName(phase));
   setText($("stage-heading"), phaseName(phase));
   countdown.update(state.workshop.timer);

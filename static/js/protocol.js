@@ -25,6 +25,10 @@ export const OP = Object.freeze({
   ADD_PROMPT: "add_prompt", EDIT_PROMPT: "edit_prompt",
   MERGE_CLUSTERS: "merge_clusters", SIGN_UP: "sign_up",
   ADD_PAPER_NOTE: "add_paper_note", APPROVE_NOTES: "approve_notes",
+  SET_ACTIVITY: "set_activity", ADD_ACTIVITY: "add_activity", EDIT_ACTIVITY: "edit_activity",
+  REMOVE_ACTIVITY: "remove_activity", MOVE_ACTIVITY: "move_activity",
+  SUGGEST_THEMES: "suggest_themes", APPLY_THEMES: "apply_themes", UNDO_THEMES: "undo_themes",
+  SIMILAR_NOTES: "similar_notes",
 });
 
 /** Event kinds. */
@@ -39,6 +43,7 @@ export const EVENT = Object.freeze({
   PROMPTS_CHANGED: "prompts_changed",
   CLUSTERS_MERGED: "clusters_merged", SIGNUPS_CHANGED: "signups_changed",
   NOTE_APPROVED: "note_approved",
+  ACTIVITY_CHANGED: "activity_changed", PLAN_CHANGED: "plan_changed",
 });
 
 /** The reactions on a note, in their order (server/rules.py REACTIONS). */

@@ -30,8 +30,11 @@ function isOwn(state, note) {
  * @returns {Record<string, {text: string, prompt_id: string, created_at: number}>}
  */
 export function rememberOwn(state) {
-  const workshop = state?.workshop?.id;
-  if (!workshop || !state.me) return {};
+  const id = state?.workshop?.id;
+  if (!id || !state.me) return {};
+  // Per activity of a session plan: the notes of the activity before are not "deleted".
+  const activity = state.workshop.activity_id;
+  const workshop = activity ? `${id}:${activity}` : id;
   const known = readKnown(workshop);
   let changed = false;
   for (const note of state.notes) {

@@ -226,9 +226,30 @@ function applyOne(s, kind, d) {
       }
       break;
     }
+    case "activity_changed":
+      // Another activity of the session plan: its part of the state replaces ours.
+      applyActivity(s, d);
+      break;
+    case "plan_changed":
+      // The plan was edited: where the room is in it (and the plan, for the facilitator).
+      s.workshop = { ...s.workshop, ...structuredClone(d) };
+      break;
     default:
       break; // an event kind from a newer server: nothing to do here
   }
+}
+
+/** activity_changed: workshop, prompts, notes, clusters and votes replace ours (a phone's
+ * notes cut for all phones carry no my_reactions: it has none on them there). */
+function applyActivity(s, d) {
+  for (const key of ["workshop", "prompts", "clusters", "participants", "me",
+    "sign_up_list", "my_sign_ups"]) {
+    if (key in d) s[key] = structuredClone(d[key]);
+  }
+  s.notes = (d.notes || []).map((n) => (s.me ? { ...n, my_reactions: [...(n.my_reactions || [])] }
+    : { ...n }));
+  s.votes = { ...structuredClone(d.votes), mine: { ...(d.votes?.mine || {}) } };
+  if (s.me && !("me" in d)) s.me = { ...s.me, done: false };
 }
 
 /** The facilitator's list of who offers to help, a participant's own offers (replace). */

@@ -52,7 +52,15 @@ export function announceNewNotes(conn, { wait, quoteOne = false }) {
   let heard = [];
   let timer = 0;
   conn.on("state", (_state, info) => {
-    const added = (info.events || []).filter((e) => e.kind === EVENT.NOTE_ADDED && e.data?.note);
+    let events = info.events || [];
+    // Another activity: notes of the one before are not news any more.
+    const moved = events.findLastIndex((e) => e.kind === EVENT.ACTIVITY_CHANGED);
+    if (moved >= 0) {
+      heard = [];
+      clearTimeout(timer);
+      events = events.slice(moved + 1);
+    }
+    const added = events.filter((e) => e.kind === EVENT.NOTE_ADDED && e.data?.note);
     if (!added.length) return;
     heard.push(...added.map((e) => e.data.note.text));
     clearTimeout(timer);

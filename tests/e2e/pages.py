@@ -45,6 +45,24 @@ class Landing:
             "code": (p.text_content("#created-code") or "").replace(" ", ""),
         }
 
+    def choose_template(self, template_id: str) -> None:
+        """Pick a format ("Kies een opzet"): its parts fill the plan editor."""
+        self.page.check(f"#template-{template_id}")
+
+    def part_titles(self) -> list[str]:
+        """The plan editor's part titles, in order (a plan of one has none)."""
+        return [self.page.input_value(f"#part-{n}-title")
+                for n in range(1, self.page.locator(".part-title").count() + 1)]
+
+    def created(self) -> dict[str, str]:
+        expect(self.page.locator("#created")).to_be_visible()
+        p = self.page
+        return {
+            "facilitator": p.input_value("#facilitator-link"),
+            "projector": p.input_value("#projector-link"),
+            "code": (p.text_content("#created-code") or "").replace(" ", ""),
+        }
+
     def go_to_control(self) -> Control:
         self.page.click("#go-control")
         control = Control(self.page)
@@ -235,6 +253,26 @@ class Control:
         confirm = self.page.get_by_role("button", name="Ja, verwijder")
         expect(confirm).to_be_focused()
         self.page.keyboard.press("Enter")
+
+    def programme(self) -> Locator:
+        """The session plan's rows ("Programma"), in order."""
+        return self.page.locator("#plan-list .plan-item .plan-title")
+
+    def current_activity(self) -> Locator:
+        return self.page.locator("#plan-list .plan-item[aria-current=step] .plan-title")
+
+    def next_activity(self) -> None:
+        """"Volgende onderdeel", and wait until the control screen is there."""
+        titles = self.programme().all_text_contents()
+        now = titles.index(self.current_activity().text_content() or "")
+        self.page.click("#plan-next")
+        expect(self.current_activity()).to_have_text(titles[now + 1])
+
+    def go_to_activity(self, title: str) -> None:
+        row = self.page.locator("#plan-list .plan-item").filter(
+            has=self.page.locator(".plan-title", has_text=title))
+        row.get_by_role("button", name=re.compile("^Ga naar|^Go to")).click()
+        expect(self.current_activity()).to_have_text(title)
 
     def start_timer(self, minutes: int) -> None:
         self.page.fill("#timer-minutes", str(minutes))

@@ -69,6 +69,7 @@ def test_screens_take_their_limits_from_the_server(screens: Screens) -> None:
         "contact": rules.MAX_CONTACT,
         "timer_minutes": rules.MAX_TIMER_SECONDS // 60,
         "note_length": rules.DEFAULT_SETTINGS["max_note_length"],
+        "activities": rules.MAX_ACTIVITIES,
     }
     assert page.get_attribute("#title", "maxlength") == str(rules.MAX_TITLE)
     assert page.get_attribute("#prompt-1", "maxlength") == str(rules.MAX_PROMPT)

@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import ARTIFACTS, LAPTOP, Screens
-from tests.support import Client, ServerProcess, close_all, http_sync
+from tests.support import CREATED, Client, ServerProcess, close_all, http_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -128,3 +128,52 @@ def test_report_matches_export_prints_and_guards_small_groups(
     page.goto(f"/f/{wid}/report?key={key}&hidden=1")
     listed = page.locator("[data-testid=note]").all_inner_texts()
     assert any(t.startswith(seeded["texts"][6]) for t in listed)
+
+
+async def seed_plan(app: ServerProcess, created: dict[str, Any]) -> None:
+    """Three activities: a note in each, dots in the second, the room left in the third."""
+    fac = Client(app, name="facilitator")
+    await fac.staff("facilitator", created["id"], created["facilitator_key"])
+    phone = Client(app, name="phone")
+    await phone.join(created["code"])
+    try:
+        await phone.ok("add_note", {"prompt_id": "q1", "text": "Het park"})
+        await fac.ok("set_activity", {"activity_id": "a2"})
+        idea = (await phone.ok("add_note", {"prompt_id": "q1", "text": "Een moestuin"}))[
+            "result"]["note_id"]
+        await fac.ok("set_phase", {"phase": "vote"})
+        await phone.ok("vote", {"item_id": idea, "delta": 1})
+        await fac.ok("set_phase", {"phase": "results"})
+        await fac.ok("set_activity", {"activity_id": "a3"})
+        await phone.ok("add_note", {"prompt_id": "q1", "text": "Goede avond"})
+    finally:
+        await close_all(fac, phone)
+
+
+def test_the_report_of_a_session_plan_has_every_activity_and_passes_axe(
+    screens: Screens, app: ServerProcess
+) -> None:
+    body = {"title": "Wijkavond", "activities": [
+        {"title": "Welkom", "prompts": ["Wat is je favoriete plek?"]},
+        {"title": "Ideeën", "prompts": ["Wat kan beter?"]},
+        {"title": "Afsluiting", "prompts": ["Wat neem je mee?"]}]}
+    resp = http_sync("POST", f"{app.url}/api/workshops", body)
+    assert resp.status == 201, resp
+    created = orjson.loads(resp.body)
+    CREATED.append(created["id"])
+    run_async(seed_plan(app, created))
+    page: Page = screens.page("report", LAPTOP)
+    page.goto(f"/f/{created['id']}/report?key={created['facilitator_key']}")
+    sections = page.get_by_test_id("activity")
+    assert sections.count() == 3
+    for i, (title, note) in enumerate([("Welkom", "Het park"), ("Ideeën", "Een moestuin"),
+                                       ("Afsluiting", "Goede avond")]):
+        section = sections.nth(i)
+        assert section.get_by_role("heading", level=2).inner_text() == f"Onderdeel {i + 1}: {title}"
+        assert section.locator("[data-testid=note]").all_inner_texts() == [note]
+    assert "Een moestuin" in sections.nth(1).locator(
+        "[data-testid=common-ground] + table").inner_text()
+    assert page.get_by_test_id("plan").locator("li").all_inner_texts() == [
+        "Welkom", "Ideeën", "Afsluiting"]
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()

@@ -25,6 +25,10 @@ import redis
 
 from server.embedded import valkey_binary
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.cluster import one_redis_only
+
+# Its own Valkey, one server by nature: nothing to learn from it again on a cluster.
+pytestmark = one_redis_only
 
 NOTES = 12
 

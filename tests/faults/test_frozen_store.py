@@ -16,6 +16,10 @@ from pathlib import Path
 
 from tests.faults.test_embedded_valkey import note_texts, valkey_child
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.cluster import one_redis_only
+
+# Its own Valkey, one server by nature: nothing to learn from it again on a cluster.
+pytestmark = one_redis_only
 
 
 async def test_a_frozen_store_gets_calm_answers_in_time(tmp_path: Path, logs_dir: Path) -> None:

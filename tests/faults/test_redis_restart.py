@@ -23,6 +23,10 @@ from server.embedded import EmbeddedValkey, free_port
 from server.store import Store
 from tests.faults.helpers import Outbox, cancel, until
 from tests.support import Client, Refused, ServerProcess, close_all, create_workshop, http
+from tests.support.cluster import one_redis_only
+
+# Its own Valkey, one server by nature: nothing to learn from it again on a cluster.
+pytestmark = one_redis_only
 
 VOTERS = 12
 BUDGET = 6

@@ -250,7 +250,30 @@ async def workshop(server: ServerProcess, store: Store) -> dict[str, Any]:
     await b.ok("sign_up", {"item_id": green, "on": False, "contact": None, "consent": False})
     await p2.ok("set_profile", {"name": "Piet"})
     await fac.ok("remove_participant", {"participant_id": p5.pid})
-    fresh = await checkpoint("signed")
+    await checkpoint("signed")
+    # --- a session plan (issue 10): an activity added, edited and moved; everyone moves
+    # to it (its own questions, notes, phase and dot budget) and back again.
+    added = (await fac.ok("add_activity", {"title": "Afsluiting", "prompts": ["Wat neem je mee?"],
+                                           "after": None,
+                                           "settings": {"votes_per_participant": 2}}))
+    closing = added["result"]["activity_id"]
+    await fac.ok("edit_activity", {"activity_id": closing, "title": "Tot slot",
+                                   "prompts": ["Wat neem je mee?", "Wat was fijn?"]})
+    await fac.ok("add_activity", {"title": "Weg ermee", "prompts": ["?"], "after": None})
+    await fac.ok("move_activity", {"activity_id": closing, "to": 0})
+    await fac.ok("set_activity", {"activity_id": closing})
+    await a.ok("set_done", {"done": True})
+    last = await note(a, "q1", "Een goed gesprek")
+    await note(b, "q2", "De koffie")
+    await checkpoint("second activity")
+    await fac.ok("set_phase", {"phase": "vote"})
+    await a.ok("vote", {"item_id": last, "delta": 1})
+    await fac.ok("set_activity", {"activity_id": "a1"})
+    await checkpoint("first activity again")
+    await fac.ok("set_activity", {"activity_id": closing})
+    await checkpoint("second activity again")
+    await fac.ok("set_phase", {"phase": "results"})
+    fresh = await checkpoint("second results")
     final = await store.load(wid)
     stream = await store.redis.xrange(keys.workshop_key(wid, "events"))
     events = [parse_entry(str(eid), dict(fields)) for eid, fields in stream]

@@ -68,11 +68,13 @@ async def test_messages_cross_processes_junk_is_skipped_and_a_dropped_link_recon
             assert task.done() is False  # the junk did not end the subscription
 
             # Cut the subscription's connection (only ours: found by its name).
-            listed = await store.redis.client_list(_type="pubsub")
+            # (Asked of the node REDIS_URL names, where the receiver subscribed: on a
+            # cluster the store's own client would not know which node to ask.)
+            listed = await named.client_list(_type="pubsub")
             ours = [c["id"] for c in listed if c.get("name") == NAME]
             assert ours
             for cid in ours:
-                await store.redis.execute_command("CLIENT", "KILL", "ID", cid)
+                await named.execute_command("CLIENT", "KILL", "ID", cid)
             await until_received(sender, got, Erased(mine + "-probe-2"))
             await sender.publish(Erased(mine + "-c"))
             assert await asyncio.wait_for(got.get(), 5) == Erased(mine + "-c")
@@ -80,7 +82,7 @@ async def test_messages_cross_processes_junk_is_skipped_and_a_dropped_link_recon
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         # Leaving the block closed the subscription: its connection is gone.
-        listed = await store.redis.client_list(_type="pubsub")
+        listed = await named.client_list(_type="pubsub")
         assert [c for c in listed if c.get("name") == NAME] == []
     finally:
         await named.aclose()

@@ -8,6 +8,10 @@ import socket
 from pathlib import Path
 
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.cluster import one_redis_only
+
+# Its own Valkey, one server by nature: nothing to learn from it again on a cluster.
+pytestmark = one_redis_only
 
 
 async def test_embedded_valkey_keeps_workshops_across_restarts(tmp_path: Path,

@@ -107,7 +107,7 @@ args_for_ops = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6)
 # Each op's own fields, with values that are often of the right kind: to get past the
 # first check and into the text, id and settings cleaning.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
-    "add_note": ("prompt_id", "text"), "edit_note": ("note_id", "text"),
+    "add_note": ("prompt_id", "text", "activity_id"), "edit_note": ("note_id", "text"),
     "delete_note": ("note_id",), "moderate_note": ("note_id", "hidden"),
     "set_profile": ("name", "perspective"), "vote": ("item_id", "delta"),
     "set_phase": ("phase",), "timer": ("action", "seconds"),
@@ -121,6 +121,11 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "merge_clusters": ("cluster_id", "into_id"),
     "sign_up": ("item_id", "on", "contact", "consent"),
     "add_paper_note": ("prompt_id", "text", "perspective"), "approve_notes": ("note_ids",),
+    "set_activity": ("activity_id",), "remove_activity": ("activity_id",),
+    "add_activity": ("title", "prompts", "settings", "after"),
+    "edit_activity": ("activity_id", "title", "prompts"), "move_activity": ("activity_id", "to"),
+    "suggest_themes": ("prompt_id",), "apply_themes": ("themes",), "undo_themes": ("undo_id",),
+    "similar_notes": ("prompt_id", "text"),
 }
 assert set(OP_FIELDS) == set(OPS), "a new op: give it its fields here"
 field_values = st.one_of(
@@ -312,6 +317,40 @@ def test_clean_workshop_returns_a_workshop_or_a_known_error(body: Any) -> None:
         return
     assert orjson.loads(orjson.dumps(clean)) == clean
     assert clean["title"] and 1 <= len(clean["prompts"]) <= 6
+
+
+activity_bodies = st.fixed_dictionaries(
+    {"title": st.one_of(wordy_text, nasty_text, json_values),
+     "prompts": st.one_of(st.lists(wordy_text, max_size=7), json_values)},
+    optional={"settings": st.one_of(args_for_ops, json_values)})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(
+    st.fixed_dictionaries({"title": st.one_of(wordy_text, json_values),
+                           "activities": st.one_of(st.lists(activity_bodies, max_size=14),
+                                                   json_values)},
+                          optional={"settings": st.one_of(args_for_ops, json_values),
+                                    "format": st.one_of(st.just("samenspel-plan"),
+                                                        json_values),
+                                    "version": st.one_of(st.just(1), json_values)}),
+    st.fixed_dictionaries({"template": st.one_of(
+        st.sampled_from(["wijkavond", "1-2-4-alle", "../rules", ""]), json_values)},
+        optional={"title": st.one_of(wordy_text, json_values)}),
+))
+def test_a_session_plan_body_is_a_plan_or_a_known_error(body: Any) -> None:
+    """POST /api/workshops with a plan (issue 10): 1 to 12 activities, each with 1 to 6
+    questions and full settings, or a refusal with words in both languages."""
+    try:
+        clean = clean_workshop(body)
+    except DomainError as err:
+        known(err)
+        return
+    assert orjson.loads(orjson.dumps(clean)) == clean
+    assert 1 <= len(clean["activities"]) <= 12
+    for activity in clean["activities"]:
+        assert activity["title"] and 1 <= len(activity["prompts"]) <= 6
+        assert set(activity["settings"]) == set(DEFAULT_SETTINGS)
 
 
 # ------------------------------------------------------------------------ live

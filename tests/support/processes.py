@@ -106,7 +106,8 @@ class ServerProcess:
                 env[name] = value
         return env
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 30.0, *, wait: bool = True) -> ServerProcess:
+        """Start it; wait (unless wait=False) until /healthz says 200."""
         assert self.process is None or self.process.poll() is not None, "already running"
         self.starts += 1
         with self.log_path.open("ab") as log:
@@ -121,7 +122,12 @@ class ServerProcess:
                 # Its own process group: a kill reaches the embedded Valkey child too.
                 start_new_session=True,
             )
-        self.wait_ready(timeout)
+        if wait:
+            try:
+                self.wait_ready(timeout)
+            except BaseException:
+                self.stop(5)  # not left running after a failed start (no __exit__ then)
+                raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:

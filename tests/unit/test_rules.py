@@ -47,6 +47,17 @@ CONTRACT_ROLES: dict[str, set[str]] = {
     "sign_up": {"participant"},
     "add_paper_note": {"facilitator"},
     "approve_notes": {"facilitator"},
+    # Version 1.1, a session plan.
+    "set_activity": {"facilitator"},
+    "add_activity": {"facilitator"},
+    "edit_activity": {"facilitator"},
+    "remove_activity": {"facilitator"},
+    "move_activity": {"facilitator"},
+    # Version 1.1, Sorting help.
+    "suggest_themes": {"facilitator"},
+    "apply_themes": {"facilitator"},
+    "undo_themes": {"facilitator"},
+    "similar_notes": {"participant"},
 }
 
 # One valid argument set per op, and what clean_args makes of it.
@@ -85,6 +96,24 @@ VALID: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "add_paper_note": ({"prompt_id": "q1", "text": " Van papier ", "perspective": "Bewoner"},
                        {"prompt_id": "q1", "text": "Van papier", "perspective": "Bewoner"}),
     "approve_notes": ({"note_ids": ["n1", "n2", "n1"]}, {"note_ids": ["n1", "n2"]}),
+    "set_activity": ({"activity_id": "a2"}, {"activity_id": "a2"}),
+    # An activity's own settings, never the session's (perspectives is one of those).
+    "add_activity": ({"title": " Pauze ", "prompts": [" Koffie? "], "after": None,
+                      "settings": {"timer_seconds": 600, "perspectives": ["X"]}},
+                     {"title": "Pauze", "prompts": ["Koffie?"], "after": None,
+                      "settings": {"timer_seconds": 600}}),
+    "edit_activity": ({"activity_id": "a2", "title": "Tot slot", "prompts": ["Wat nu?"]},
+                      {"activity_id": "a2", "title": "Tot slot", "prompts": ["Wat nu?"]}),
+    "remove_activity": ({"activity_id": "a2"}, {"activity_id": "a2"}),
+    "move_activity": ({"activity_id": "a2", "to": 0}, {"activity_id": "a2", "to": 0}),
+    "suggest_themes": ({"prompt_id": None}, {"prompt_id": None}),
+    "apply_themes": ({"themes": [{"title": " Groen ", "note_ids": ["n1", "n2", "n1"]},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]},
+                     {"themes": [{"title": "Groen", "note_ids": ["n1", "n2"], "cluster_id": None},
+                                 {"title": "x", "note_ids": ["n3"], "cluster_id": "c1"}]}),
+    "undo_themes": ({"undo_id": "u1"}, {"undo_id": "u1"}),
+    "similar_notes": ({"prompt_id": "q1", "text": " Meer bomen "},
+                      {"prompt_id": "q1", "text": "Meer bomen"}),
 }
 
 # Required fields per op, with a value of the wrong type for each.
@@ -119,7 +148,22 @@ REQUIRED: list[tuple[str, str, Any]] = [
     ("add_paper_note", "prompt_id", 7),
     ("add_paper_note", "text", 7),
     ("approve_notes", "note_ids", "n1"),
+    ("set_activity", "activity_id", 2),
+    ("remove_activity", "activity_id", None),
+    ("edit_activity", "activity_id", ["a1"]),
+    ("move_activity", "activity_id", 1),
+    ("move_activity", "to", "0"),
+    ("apply_themes", "themes", {"title": "x"}),
+    ("undo_themes", "undo_id", 7),
+    ("similar_notes", "text", 7),
 ]
+
+
+def test_a_note_may_name_its_activity() -> None:
+    args = {"prompt_id": "q1", "text": "Idee", "activity_id": "a2"}
+    assert clean_args("add_note", args, SETTINGS)["activity_id"] == "a2"
+    assert "activity_id" not in clean_args("add_note", {**args, "activity_id": None}, SETTINGS)
+    assert code_of("add_note", {**args, "activity_id": 7}) == "bad_args"
 
 
 def code_of(op: str, args: Any, settings: dict[str, Any] | None = None) -> str:
@@ -438,8 +482,10 @@ def test_settings_item_limit_against_current_budget() -> None:
 def test_clean_workshop_defaults() -> None:
     out = clean_workshop({"title": " Wijkavond ",
                           "prompts": ["Wat gaat goed?", " Wat kan beter? "]})
-    assert out == {"title": "Wijkavond", "prompts": ["Wat gaat goed?", "Wat kan beter?"],
-                   "settings": dict(DEFAULT_SETTINGS)}
+    v1 = {"title": "Wijkavond", "prompts": ["Wat gaat goed?", "Wat kan beter?"],
+          "settings": dict(DEFAULT_SETTINGS)}
+    # A version 1 body is a plan of one activity (issue 10).
+    assert out == {**v1, "activities": [v1]}
 
 
 def test_clean_workshop_settings_merged() -> None:
@@ -501,3 +547,14 @@ def test_a_question_is_not_empty_nor_too_long(op: str) -> None:
     assert info.value.params == {"max": rules.MAX_PROMPT}
     exact = clean_args(op, {**base, "text": "é" * rules.MAX_PROMPT}, SETTINGS)
     assert exact["text"] == "é" * rules.MAX_PROMPT
+
+
+def test_apply_themes_refuses_a_note_in_two_themes() -> None:
+    args = {"themes": [{"title": "a", "note_ids": ["n1", "n2"]},
+                       {"title": "b", "note_ids": ["n2"]}]}
+    assert code_of("apply_themes", args) == "bad_args"
+    assert code_of("apply_themes", {"themes": []}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a", "note_ids": []}]}) == "bad_args"
+    assert code_of("apply_themes", {"themes": [{"title": "a" * 81, "note_ids": ["n1"]}]}) == (
+        "title_too_long")
+    assert code_of("similar_notes", {"prompt_id": "q1", "text": " \u200b "}) == "note_empty"

@@ -27,13 +27,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pure", ("errors", "keys", "i18n*", "language*", "config", "rules*", "events*",
               "view*", "results", "room*", "fanout*", "protocol", "exports", "qr",
               "apply*", "client_state*", "limits", "args", "ids", "text", "votes",
-              "workshop_settings", "feed", "phone_batches", "backoff", "shared_loads")),
+              "workshop_settings", "feed", "phone_batches", "backoff", "shared_loads",
+              "metrics", "log_format", "sorting*", "plan_*")),
     # The store: every Redis key and command, and the embedded Valkey.
     ("store", ("store*", "batcher", "embedded*", "valkey_*", "ratelimit*")),
     # What serves the sockets and the pages, on top of the store.
     ("services", ("hub*", "presence*", "control*", "phone_window*", "admission*",
                   "session*", "socket*", "catchup", "op_loop", "api*", "pages*",
-                  "page_*", "rendering", "error_pages", "report*", "security*", "lan")),
+                  "page_*", "rendering", "error_pages", "report*", "security*", "lan",
+                  "metrics_http",
+                  # The sorting help's questions and its worker thread (issue 11).
+                  "suggestions", "sort_worker")),
     # Wiring it together, and the command line.
     ("app", ("app", "__main__")),
 )
