@@ -66,12 +66,16 @@ class SendQueue:
 
     async def get(self) -> bytes | None:
         while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self.arrival()
         return self._items.pop(0)
+
+    def arrival(self) -> asyncio.Future[None]:
+        """Done when an item is put (a future, not a coroutine: no frame of its own
+        stays suspended for an idle socket)."""
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+        return waiter
 
     def empty(self) -> bool:
         return not self._items
@@ -107,8 +111,11 @@ class Client:
 
     async def pump(self) -> None:
         """Send queued frames in order until None or a send fails."""
+        queue = self.queue
         while True:
-            frame = await self.queue.get()
+            while queue.empty():
+                await queue.arrival()
+            frame = queue.get_nowait()
             if frame is None:
                 return
             await self.send(frame)

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import language, protocol
 from server.admission import Admission
@@ -30,23 +31,26 @@ from server.store import STORE_ERRORS, Store
 log = logging.getLogger("samenspel.sockets")
 
 
-def origin_allowed(socket: WebSocket, settings: Settings) -> bool:
+def origin_allowed(scope: Scope, settings: Settings) -> bool:
     """The Origin must be this app's own (or one allowed in settings): the same rule as
     for every state-changing HTTP request (server/security.py)."""
-    return same_origin(socket.headers.get("origin"), socket.headers.get("host"), settings)
+    headers = Headers(scope=scope)
+    return same_origin(headers.get("origin"), headers.get("host"), settings)
 
 
 async def ws_asgi(scope: Scope, receive: Receive, send: Send) -> None:
     """The endpoint as a bare ASGI app: server/app.py calls it before the middlewares.
-    Few frames stay suspended for a socket's life (each costs its memory): this one,
-    Session.run, the op loop and its receive."""
-    socket = WebSocket(scope, receive=receive, send=send)
-    state = socket.app.state
-    if not origin_allowed(socket, state.settings):
-        await socket.close(code=1008)
+    Few objects and frames stay for a socket's life (each costs its memory): this frame,
+    Session.run's, the op loop's and its receive; the Session, without a Starlette
+    WebSocket around the server's own receive and send."""
+    state = scope["app"].state
+    if not origin_allowed(scope, state.settings):
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
         return
-    await socket.accept()
-    await Session(socket, receive, state.hub, state.store, state.admission).run()
+    if (await receive())["type"] != "websocket.connect":
+        return  # gone before the handshake
+    await send({"type": "websocket.accept"})
+    await Session(scope, receive, send, state.hub, state.store, state.admission).run()
 
 
 async def ws_endpoint(socket: WebSocket) -> None:
@@ -55,25 +59,34 @@ async def ws_endpoint(socket: WebSocket) -> None:
 
 
 class Session:
-    __slots__ = ("_receive", "admission", "hub", "lang", "socket", "store")
+    __slots__ = ("_receive", "_send", "admission", "closed", "hub", "lang", "store")
 
-    def __init__(self, socket: WebSocket, receive: Receive, hub: Hub, store: Store,
+    def __init__(self, scope: Scope, receive: Receive, send: Send, hub: Hub, store: Store,
                  admission: Admission) -> None:
-        self.socket = socket
-        self._receive = receive  # the server's own: no wrapper frame while idle
+        self._receive = receive  # the server's own: no wrapper while idle
+        self._send = send
+        self.closed = False  # a close was sent: nothing more may be
         self.hub = hub
         self.store = store
         self.lang = language.DEFAULT_LANGUAGE
-        address = socket.client.host if socket.client else None
+        client = scope.get("client")
+        address = client[0] if client else None
         self.admission = SocketAdmission(admission, hub, store, address, self.send)
 
     async def send(self, data: bytes) -> None:
-        await self.socket.send_text(data.decode())
+        if self.closed:
+            raise RuntimeError("the socket was closed")
+        try:
+            await self._send({"type": "websocket.send", "text": data.decode()})
+        except OSError:  # the client is gone (as Starlette's WebSocket says it)
+            self.closed = True
+            raise WebSocketDisconnect(1006) from None
 
     async def close(self, code: int, reason: str = "") -> None:
-        if self.socket.application_state == WebSocketState.CONNECTED:
+        if not self.closed:
+            self.closed = True
             with contextlib.suppress(Exception):
-                await self.socket.close(code=code, reason=reason)
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def receive(self) -> str | None:
         msg = await self._receive()
