@@ -306,6 +306,7 @@ class Worker:
                 c.spec["url"], origin=c.spec["origin"], compression=None, max_size=2**24,
                 open_timeout=OPEN_TIMEOUT, ping_interval=None, close_timeout=2,
                 user_agent_header="samenspel-bench", create_connection=FastConnection,
+                proxy=None,  # (else every connect reads the whole environment for proxies)
             )
         except Exception as exc:
             return {"ok": False, "t0": t0, "error": f"connect:{type(exc).__name__}"}
