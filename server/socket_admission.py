@@ -18,6 +18,7 @@ from server import metrics, protocol
 from server.admission import MAX_BOOKED_WAIT_MS, Admission
 from server.errors import DomainError
 from server.hub import Feed, Hub
+from server.ids import is_code
 from server.store import Store
 from server.views import Viewer
 
@@ -49,9 +50,16 @@ class SocketAdmission:
         # Over the failure limit, an address may still come in with a valid token, key or
         # QR-link secret (they cannot be guessed); only a typed code is refused for a
         # while, so that one hall behind one address is not locked out by a few typos.
-        limited, refused = await self.admission.standing(self.address)
+        # A typed code's workshop is asked with the limits, in one round trip.
+        found = self.store.code_lookup(hello.code) if hello.code and is_code(hello.code) else None
+        try:
+            limited, refused = await self.admission.standing(self.address)
+        except BaseException:
+            if found is not None:
+                found.cancel()
+            raise
         if hello.role == "participant":
-            return await self.admit_participant(hello, limited, refused)
+            return await self.admit_participant(hello, limited, refused, found)
         assert hello.workshop is not None
         feed = await self.hub.feed(hello.workshop)
         if feed is None:
@@ -64,10 +72,10 @@ class SocketAdmission:
         return feed, Viewer(hello.role), None
 
     async def admit_participant(
-        self, hello: protocol.Hello, limited: bool, refused: str | None
+        self, hello: protocol.Hello, limited: bool, refused: str | None,
+        found: asyncio.Future[str | None] | None,
     ) -> tuple[Feed, Viewer, str | None]:
-        assert hello.code is not None
-        workshop_id = await self.store.workshop_for_code(hello.code)
+        workshop_id = await found if found is not None else None
         feed = await self.hub.feed(workshop_id) if workshop_id else None
         by_link = feed is not None and await self.store.check_join_secret(
             feed.workshop_id, hello.join_secret)

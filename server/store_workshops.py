@@ -8,6 +8,7 @@ script call.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from typing import Any
@@ -87,10 +88,11 @@ class WorkshopStore(StoreCore):
                 "view_key": view_key, "join_secret": join_secret}
 
     async def workshop_for_code(self, code: str) -> str | None:
-        if not is_code(code):
-            return None
-        workshop_id: str | None = await self._reads.call("GET", keys.code_key(code))
-        return workshop_id
+        return await self.code_lookup(code) if is_code(code) else None
+
+    def code_lookup(self, code: str) -> asyncio.Future[str | None]:
+        """A valid code's workshop, asked now (with this turn's other reads), awaited later."""
+        return self._reads.queue(("GET", keys.code_key(code)))
 
     async def meta(self, workshop_id: str) -> dict[str, str]:
         data: dict[str, str] = await self.redis.hgetall(keys.workshop_key(workshop_id, "meta"))
