@@ -351,11 +351,27 @@ if plan_ops[op] then
   return ok({})
 end
 
+-- Take a participant's reactions off a note (each emoji's count down by one); true when
+-- it had any. remove_participant uses it on the current activity and the parked ones.
+local function take_reactions(note, pid)
+  if type(note.reacted) ~= 'table' then return false end
+  local prefix, took = pid .. '|', false
+  for key, _ in pairs(note.reacted) do
+    if string.sub(key, 1, #prefix) == prefix then
+      local emoji = string.sub(key, #prefix + 1)
+      note.reacted[key] = nil
+      local n = (note.reactions[emoji] or 1) - 1
+      if n > 0 then note.reactions[emoji] = n else note.reactions[emoji] = nil end
+      took = true
+    end
+  end
+  return took
+end
+
 -- A removed participant's notes, dots and reactions go from every parked activity too
 -- (the current one is done by remove_participant itself).
 local function purge_parked(pid)
   local all = redis.call('HGETALL', K_ACTS)
-  local prefix = pid .. '|'
   for i = 1, #all, 2 do
     local blob = cjson.decode(all[i + 1])
     local gone, notes = {}, {}
@@ -365,19 +381,7 @@ local function purge_parked(pid)
       if note.author_id == pid then
         gone[note.id] = true
       else
-        if type(note.reacted) == 'table' then
-          local took = false
-          for key, _ in pairs(note.reacted) do
-            if string.sub(key, 1, #prefix) == prefix then
-              local emoji = string.sub(key, #prefix + 1)
-              note.reacted[key] = nil
-              local n = (note.reactions[emoji] or 1) - 1
-              if n > 0 then note.reactions[emoji] = n else note.reactions[emoji] = nil end
-              took = true
-            end
-          end
-          if took then raw = cjson.encode(note) end
-        end
+        if take_reactions(note, pid) then raw = cjson.encode(note) end
         table.insert(notes, blob.notes[j])
         table.insert(notes, raw)
       end
@@ -1170,21 +1174,9 @@ if op == 'remove_participant' then
       -- (A waiting note counts as hidden here: nobody else ever had it.)
       if note.hidden or note.pending == true then table.insert(hidden_ids, note.id) end
       redis.call('HDEL', K_NOTES, note.id)
-    elseif note.reacted then
-      local prefix, took = pid .. '|', false
-      for key, _ in pairs(note.reacted) do
-        if string.sub(key, 1, #prefix) == prefix then
-          local emoji = string.sub(key, #prefix + 1)
-          note.reacted[key] = nil
-          local n = (note.reactions[emoji] or 1) - 1
-          if n > 0 then note.reactions[emoji] = n else note.reactions[emoji] = nil end
-          took = true
-        end
-      end
-      if took then
-        reactions[note.id] = note.reactions
-        redis.call('HSET', K_NOTES, note.id, cjson.encode(note))
-      end
+    elseif take_reactions(note, pid) then
+      reactions[note.id] = note.reactions
+      redis.call('HSET', K_NOTES, note.id, cjson.encode(note))
     end
   end
   table.sort(note_ids)
