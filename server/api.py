@@ -19,6 +19,7 @@ from server.errors import DomainError, error_body
 from server.exports import export_csv, export_markdown, export_session
 from server.language import request_language
 from server.rendering import join_path
+from server.room import Room
 from server.security import STAFF_COOKIE_PREFIXES, is_json
 from server.store import STORE_ERRORS, Store
 
@@ -87,13 +88,24 @@ async def create_workshop(request: Request) -> Response:
     return JSONResponse(created, status_code=201, headers=NO_STORE)
 
 
-async def export(request: Request) -> Response:
+async def whole_session(
+        request: Request) -> Response | tuple[Room, list[tuple[dict[str, Any], Room]]]:
+    """For a facilitator's download: the room and every activity of its plan in order,
+    or the Response that refuses (no key, no workshop)."""
     workshop_id = await authorize(request)
     if isinstance(workshop_id, Response):
         return workshop_id
     room, activities = await request.app.state.store.load_activities(workshop_id)
     if room is None:
         return error("no_workshop", 404, request_language(request))
+    return room, activities
+
+
+async def export(request: Request) -> Response:
+    session = await whole_session(request)
+    if isinstance(session, Response):
+        return session
+    room, activities = session
     fmt = request.path_params["fmt"]
     if fmt not in ("json", "csv", "md"):
         return error("no_workshop", 404, request_language(request))

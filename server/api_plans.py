@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server.api import NO_STORE, authorize, error
+from server.api import NO_STORE, whole_session
 from server.language import request_language
 from server.plan_args import plan_file
 from server.plan_templates import templates
@@ -23,12 +23,10 @@ async def list_templates(request: Request) -> Response:
 
 
 async def download_plan(request: Request) -> Response:
-    workshop_id = await authorize(request)
-    if isinstance(workshop_id, Response):
-        return workshop_id
-    room, activities = await request.app.state.store.load_activities(workshop_id)
-    if room is None:
-        return error("no_workshop", 404, request_language(request))
+    session = await whole_session(request)
+    if isinstance(session, Response):
+        return session
+    room, activities = session
     body = plan_file(room, [entry for entry, _ in activities],
                      [r["workshop"]["settings"] for _, r in activities])
     return Response(orjson.dumps(body, option=orjson.OPT_INDENT_2),

@@ -14,6 +14,7 @@ from typing import Any
 from server.errors import DomainError
 from server.language import pick_language
 from server.plan_templates import template
+from server.room import Room
 from server.rules import (
     DEFAULT_SETTINGS,
     MAX_ACTIVITIES,
@@ -133,7 +134,7 @@ def clean_plan_args(op: str, args: dict[str, Any], settings: dict[str, Any]) -> 
     raise DomainError("unknown_op", op=str(op)[:40])
 
 
-def plan_file(room: dict[str, Any], plan: list[dict[str, Any]],
+def plan_file(room: Room, plan: list[dict[str, Any]],
               settings: list[dict[str, Any]]) -> dict[str, Any]:
     """A session's plan as a file to keep and start from again (GET /f/{id}/plan.json):
     titles, questions and settings, never a note, name, id, code or key."""

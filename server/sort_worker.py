@@ -10,8 +10,10 @@ later, or when a question needs it).
 
 The model loads lazily, on the first question (suggest_themes, or a phone's similar_notes
 as its participant types): a server process that is never asked never loads it (150 MB,
-seconds of CPU), nor embeds a note; until then notes' texts are only queued (bounded).
-While it loads, similar_notes answers no notes (`loading`).
+seconds of CPU), nor embeds or even keeps a note's text: until the first question, `warm`
+drops what it is given (a flood of note edits in a process nobody asks would otherwise be
+held in the backlog: tests/faults/test_slow_reader.py saw the server's memory grow past
+its bound). While it loads, similar_notes answers no notes (`loading`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ Pair = tuple[str, str]  # a note as the model gets it: (id, text)
 WARM_DELAY_SECONDS = 0.5  # texts are gathered this long, then embedded together
 WARM_BATCH = 4  # texts per warm job (a question waits for one job at most)
 REST_FACTOR = 3.0  # after a warm job, rest this many times as long as it took
-WARM_BACKLOG = 5000  # texts waiting to be embedded; older ones are dropped past it
+WARM_BACKLOG = 2000  # texts waiting to be embedded; older ones are dropped past it
 # Questions waiting for the worker (all sockets of this process): past it, similar_notes
 # answers no notes at once (a hint may be missed) and suggest_themes nacks sorting_busy.
 MAX_WAITING = 16
@@ -125,11 +127,10 @@ class SortWorker:
 
     def warm(self, texts: list[str]) -> None:
         """Queue texts to be embedded soon (never blocks; call on the event loop)."""
-        if self._stopped or not texts:
-            return
+        if self._stopped or not texts or not self._loading:
+            return  # nobody asked yet: the first question embeds what it needs itself
         self._backlog.extend(texts)
-        if self._loading:
-            self._kick()
+        self._kick()
 
     def _kick(self) -> None:
         if not self._warming and self._backlog:

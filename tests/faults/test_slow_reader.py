@@ -153,10 +153,13 @@ async def test_stuck_sockets_are_dropped_and_resync(srv: ServerProcess, store: S
     sampler.cancel()
     peak = max(r for _, r in samples)
 
-    # ---- memory bounded. Measured: +7 MiB with QUEUE_MAX 32; +47 MiB when the queue is
-    # unbounded (QUEUE_MAX 10**9: the three stuck sockets then keep every frame).
+    # ---- memory bounded. Measured on the 2-core test machine (2 December 2026): +21 MiB
+    # with QUEUE_MAX 32 (the same at 2d9a111, before that day's work), +50 MiB when the
+    # queue is unbounded (QUEUE_MAX 10**9: the three stuck sockets then keep every frame).
+    # The bound sits between the two; a sorting-help backlog that kept every edited
+    # note's text pushed it to +25/+26 (server/sort_worker.py now keeps none until asked).
     grown = (peak - base) / 2**20
-    assert grown < 25, f"RSS grew by {grown:.0f} MiB while sockets were stuck"
+    assert grown < 32, f"RSS grew by {grown:.0f} MiB while sockets were stuck"
     # ---- the others kept receiving, promptly
     lags = {}
     for c in (watcher, wall):
