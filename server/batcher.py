@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
@@ -24,31 +24,27 @@ MAX_BATCH = 200  # calls per pipeline; a larger burst goes out as several, side 
 # How long a WAIT for replicas may take (below the connections' read timeout).
 WAIT_TIMEOUT_MS = 500
 Keys = list[str] | list[bytes]
+Item = TypeVar("Item")
 
 
-class ScriptBatcher:
-    def __init__(self, redis: Any, script: AsyncScript, wait_replicas: int = 0,
-                 node_of: Callable[[str], Any] | None = None) -> None:
-        self.redis = redis
-        self.script = script
-        # REDIS_WAIT_REPLICAS: an op's reply waits until this many replicas have its writes.
-        self.wait_replicas = wait_replicas
-        # On a cluster: the node that serves a key (each node's part of a batch gets its
-        # own WAIT); None on one Redis.
-        self.node_of = node_of
-        self._pending: list[tuple[Keys, list[Any], asyncio.Future[Any]]] = []
+class Batches(Generic[Item]):
+    """What both batchers share: calls asked in one turn of the event loop are gathered
+    and sent together (at most MAX_BATCH a pipeline, several side by side); each caller's
+    future gets its own reply, or the exception of a batch that failed as a whole."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Item, asyncio.Future[Any]]] = []
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def call(self, keys: Keys, args: list[Any]) -> Any:
-        """The script's reply for these keys and args (raises what the call raised)."""
+    def _queue(self, item: Item) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((keys, args, future))
+        self._pending.append((item, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
-        return await future
+        return future
 
     def _flush(self) -> None:
         self._scheduled = False
@@ -58,27 +54,17 @@ class ScriptBatcher:
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[tuple[Keys, list[Any], asyncio.Future[Any]]]) -> None:
+    async def _send(self, batch: list[tuple[Item, asyncio.Future[Any]]]) -> None:
         try:
-            if len(batch) == 1 and not self.wait_replicas:
-                keys, args, _ = batch[0]
-                replies: list[Any] = [await self._one(keys, args)]
-            else:
-                replies = await self._pipeline(batch)
-                lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-                if lost:  # Redis lost its scripts: none of these ran; load it, send again
-                    await self.redis.script_load(self.script.script)
-                    again = await self._pipeline([batch[i] for i in lost])
-                    for i, reply in zip(lost, again, strict=True):
-                        replies[i] = reply
+            replies = await self._replies([item for item, _ in batch])
         except BaseException as exc:
-            for _, _, future in batch:
+            for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, _, future), reply in zip(batch, replies, strict=True):
+        for (_, future), reply in zip(batch, replies, strict=True):
             if future.done():  # its caller went away (cancelled)
                 continue
             if isinstance(reply, Exception):
@@ -86,8 +72,40 @@ class ScriptBatcher:
             else:
                 future.set_result(reply)
 
-    async def _pipeline(self, batch: list[tuple[Keys, list[Any], asyncio.Future[Any]]]
-                        ) -> list[Any]:
+    async def _replies(self, items: list[Item]) -> list[Any]:
+        """One reply per item, in order (an exception in place of a failed one)."""
+        raise NotImplementedError
+
+
+class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
+    def __init__(self, redis: Any, script: AsyncScript, wait_replicas: int = 0,
+                 node_of: Callable[[str], Any] | None = None) -> None:
+        super().__init__()
+        self.redis = redis
+        self.script = script
+        # REDIS_WAIT_REPLICAS: an op's reply waits until this many replicas have its writes.
+        self.wait_replicas = wait_replicas
+        # On a cluster: the node that serves a key (each node's part of a batch gets its
+        # own WAIT); None on one Redis.
+        self.node_of = node_of
+
+    async def call(self, keys: Keys, args: list[Any]) -> Any:
+        """The script's reply for these keys and args (raises what the call raised)."""
+        return await self._queue((keys, args))
+
+    async def _replies(self, items: list[tuple[Keys, list[Any]]]) -> list[Any]:
+        if len(items) == 1 and not self.wait_replicas:
+            return [await self._one(*items[0])]
+        replies = await self._pipeline(items)
+        lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:  # Redis lost its scripts: none of these ran; load it, send again
+            await self.redis.script_load(self.script.script)
+            again = await self._pipeline([items[i] for i in lost])
+            for i, reply in zip(lost, again, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipeline(self, batch: list[tuple[Keys, list[Any]]]) -> list[Any]:
         """The calls' replies (an exception in place of a failed one). With wait_replicas,
         each node's part ends with a WAIT on the same connection: a call whose writes
         fewer replicas confirmed gets a TimeoutError instead (its caller answers
@@ -97,7 +115,7 @@ class ScriptBatcher:
         if self.node_of is not None and self.wait_replicas:
             await self.redis.initialize()  # (the cluster's slots, learnt on first use)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
+            for keys, args in batch:
                 # (EVALSHA by name: redis-py blocks pipe.evalsha on a cluster, not the call)
                 pipe.execute_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
                 if self.wait_replicas:
@@ -129,7 +147,7 @@ class ScriptBatcher:
 Command = tuple[Any, ...]
 
 
-class CommandBatcher:
+class CommandBatcher(Batches[Command]):
     """Plain commands (the reads of a join: limits, the code, a token, a key) sent the
     same way: every command asked in one turn of the event loop goes out in one
     non-transactional pipeline. A hall scanning the QR code at once is a few hundred
@@ -137,10 +155,8 @@ class CommandBatcher:
     instead of one each (docs/benchmarks.md, "Issue 14: a bigger hall")."""
 
     def __init__(self, redis: Any) -> None:
+        super().__init__()
         self.redis = redis
-        self._pending: list[tuple[Command, asyncio.Future[Any]]] = []
-        self._scheduled = False
-        self._sending: set[asyncio.Task[None]] = set()
 
     async def call(self, *command: Any) -> Any:
         """The reply to one command, e.g. call("GET", key)."""
@@ -152,42 +168,12 @@ class CommandBatcher:
         return [await f for f in futures]
 
     def queue(self, command: Command) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((command, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
-        return future
+        return self._queue(command)
 
-    def _flush(self) -> None:
-        self._scheduled = False
-        pending, self._pending = self._pending, []
-        for start in range(0, len(pending), MAX_BATCH):
-            task = asyncio.create_task(self._send(pending[start:start + MAX_BATCH]))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-
-    async def _send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
-        try:
-            if len(batch) == 1:
-                replies: list[Any] = [await self.redis.execute_command(*batch[0][0])]
-            else:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for command, _ in batch:
-                        pipe.execute_command(*command)
-                    replies = await pipe.execute(raise_on_error=False)
-        except BaseException as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
+    async def _replies(self, items: list[Command]) -> list[Any]:
+        if len(items) == 1:
+            return [await self.redis.execute_command(*items[0])]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for command in items:
+                pipe.execute_command(*command)
+            return list(await pipe.execute(raise_on_error=False))
