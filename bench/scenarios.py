@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import redis
+from redis.cluster import RedisCluster
 
 from bench.pool import BenchError, Pool
 from bench.servers import Sampler, ServerSet, cpu_seconds, rss
@@ -56,6 +57,16 @@ class Room:
 
 
 # ------------------------------------------------------------------ helpers
+
+def redis_client(url: str) -> redis.Redis | RedisCluster:
+    """A client for the bench's own checks: a cluster's (`--redis-url` naming a node of
+    a Redis Cluster, as the server detects it) or one Redis's."""
+    r = redis.Redis.from_url(url, decode_responses=True)
+    if r.info("cluster").get("cluster_enabled"):
+        r.close()
+        return RedisCluster.from_url(url, decode_responses=True)
+    return r
+
 def http_json(method: str, url: str, body: Any = None,
               headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = orjson.dumps(body) if body is not None else None
@@ -406,7 +417,7 @@ def vote_storm(ctx: Ctx, *, size: int, spread: float, dots: int = 5,
                                 spec={**room.fac, "cid": "probe:fac"})
         ballots: dict[str, str] = {}
         if ctx.redis_url:
-            r = redis.Redis.from_url(ctx.redis_url, decode_responses=True)
+            r = redis_client(ctx.redis_url)
             ballots = r.hgetall(f"ws:{{{room.workshop}}}:ballots")
             r.close()
     finally:
