@@ -418,7 +418,8 @@ def vote_storm(ctx: Ctx, *, size: int, spread: float, dots: int = 5,
         ballots: dict[str, str] = {}
         if ctx.redis_url:
             r = redis_client(ctx.redis_url)
-            ballots = r.hgetall(f"ws:{{{room.workshop}}}:ballots")
+            raw = r.hgetall(f"ws:{{{room.workshop}}}:ballots")
+            ballots = {str(k): str(v) for k, v in raw.items()}
             r.close()
     finally:
         teardown(ctx, rooms)
