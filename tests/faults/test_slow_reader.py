@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from server.store import Store
 from tests.faults.helpers import rss
 from tests.support import Client, ServerProcess, close_all, comparable, create_workshop, differences
+from tests.support.metrics import TOKEN, scrape, value
 
 QUEUE_MAX = 32            # frames a socket may have queued before it counts as stuck
 EVENTS = 12_000           # edits of 1000-character notes: ~12 MB per audience
@@ -34,7 +35,7 @@ TEXT = 1000
 @pytest.fixture
 def srv(redis_url: str, logs_dir: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(redis_url, logs_dir, name="slow-reader",
-                         env={"SEND_QUEUE_MAX": str(QUEUE_MAX)})
+                         env={"SEND_QUEUE_MAX": str(QUEUE_MAX), "METRICS_TOKEN": TOKEN})
     proc.start()
     try:
         yield proc
@@ -169,7 +170,10 @@ async def test_stuck_sockets_are_dropped_and_resync(srv: ServerProcess, store: S
         lags[c.name] = (statistics.median(lag), lag[int(len(lag) * 0.99)], lag[-1])
         assert lags[c.name][1] < 2.0, (c.name, lags[c.name])
         assert c.violations == []
-    # ---- the stuck sockets were dropped: 4408 when they read again, and a prefix only
+    # ---- the stuck sockets were dropped: counted for operators (/metrics, "too_slow")...
+    _, samples = await scrape(srv)
+    assert value(samples, "samenspel_resyncs_total", reason="too_slow") >= len(stuck), samples
+    # ---- ...4408 when they read again, and a prefix only
     got: dict[str, int] = {}
     for role, (ws, welcome) in stuck.items():
         frames = await drain(ws)

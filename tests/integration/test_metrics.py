@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from server.embedded import EmbeddedValkey
 from tests.support import Client, ServerProcess, close_all, create_workshop, http
+from tests.support.metrics import TOKEN, scrape, total, value
 
-TOKEN = "metrics-token-7f3a9c2e51"  # noqa: S105 (a test's token)
 NOTE_TEXT = "Geheime tekst over de Meidoornstraat"
 PHONES = 3
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(scope="module")
@@ -29,28 +26,6 @@ def metered(redis_url: str, logs_dir: Path) -> Iterator[ServerProcess]:
     with ServerProcess(redis_url, logs_dir, name="metrics",
                        env={"METRICS_TOKEN": TOKEN}) as proc:
         yield proc
-
-
-async def scrape(proc: ServerProcess) -> tuple[str, Samples]:
-    resp = await http("GET", f"{proc.url}/metrics",
-                      headers={"authorization": f"Bearer {TOKEN}"})
-    assert resp.status == 200, resp
-    assert resp.headers["content-type"].startswith("text/plain; version=0.0.4")
-    samples: Samples = {}
-    for family in text_string_to_metric_families(resp.text):
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return resp.text, samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum over every sample of `name` whose labels include these."""
-    return sum(v for (n, ls), v in samples.items()
-               if n == name and set(labels.items()) <= set(ls))
 
 
 async def test_no_metrics_without_a_token_set(server: ServerProcess) -> None:
