@@ -33,6 +33,8 @@ export function suggestPanel(conn) {
   };
   let asking = false;
   let uid = 0;
+  /** What to say once the apply in flight is acked ("gestapeld" for a stack). */
+  let doneWords = "";
 
   const section = $("suggest-section");
   const askButton = $("suggest-ask");
@@ -92,7 +94,7 @@ export function suggestPanel(conn) {
     return ids.filter((id) => notes.has(id) && !notes.get(id).hidden && !notes.get(id).cluster_id);
   }
 
-  function apply(themes, words) {
+  function apply(themes, words, done = "") {
     const state = conn.state;
     if (!state) return;
     const clusters = new Set(state.clusters.map((c) => c.id));
@@ -113,6 +115,7 @@ export function suggestPanel(conn) {
       return;
     }
     conn.send(OP.APPLY_THEMES, { themes: out });
+    doneWords = done;
     say(words);
   }
 
@@ -176,7 +179,8 @@ export function suggestPanel(conn) {
         "aria-label": t("suggest.stack_aria", { text: texts[0] }),
         onclick: () => {
           proposal.duplicates = proposal.duplicates.filter((g) => g !== group);
-          apply([{ title: texts[0], note_ids: group }], t("suggest.stacked", { count: group.length }));
+          apply([{ title: texts[0], note_ids: group }], t("suggest.applying", { count: 1 }),
+            t("suggest.stacked", { count: group.length }));
           drawProposal(conn.state);
           askButton.focus();
         } }));
@@ -228,7 +232,8 @@ export function suggestPanel(conn) {
     acked(entry, result) {
       if (entry.op === OP.APPLY_THEMES && result.undo_id) {
         keepUndo(result.undo_id);
-        say(t("suggest.applied", { count: result.cluster_ids.length }));
+        say(doneWords || t("suggest.applied", { count: result.cluster_ids.length }));
+        doneWords = "";
       } else if (entry.op === OP.UNDO_THEMES) {
         keepUndo(null);
         say(t("suggest.undone"));

@@ -2,8 +2,9 @@
 suggested themes are shown with their notes and reasons; one theme is renamed and one
 note left out, by keyboard; "Toepassen" makes the themes, "Ongedaan maken" puts it all
 back. On a phone, typing a paraphrase of a note already posted shows "Lijkt op" with
-that note (a hint in a polite live region; the focus stays in the text field). axe finds
-nothing on either screen."""
+that note (a hint in a polite live region; the focus stays in the text field). Two notes
+that say the same thing are offered as a stack, and a note posted later is proposed for
+the theme they made. axe finds nothing on either screen."""
 
 from __future__ import annotations
 
@@ -108,3 +109,53 @@ def test_the_phone_says_lijkt_op_for_a_paraphrase(
     page.wait_for_timeout(900)
     expect(hint).to_be_hidden()
     expect(page.locator("#note-count")).to_have_text(re.compile(r"\d"))
+
+
+LITTER = ["Overal afval op het plein, het moet schoner!", "Het plein moet schoner, overal afval"]
+
+
+def test_stack_duplicates_then_add_a_new_note_to_that_theme(
+    screens: Screens, make_workshop: Callable[..., dict[str, Any]]
+) -> None:
+    """Two notes that say the same thing are offered as a stack ("Stapelen": one theme
+    together); a note posted later on the same subject is proposed for that theme ("Bij
+    thema …:") and goes into it when applied."""
+    created = make_workshop()
+    control = Control(screens.page("control", LAPTOP)).open(created["urls"]["facilitator"])
+    phone = Phone(screens.page("phone", PHONE)).open(created["code"])
+    for text in [*LITTER, *GREEN, *TRAFFIC]:
+        phone.post(text)
+        expect(control.note(text)).to_be_visible()
+    control.phase("Ordenen")
+    page = control.page
+    page.click("#suggest-ask")
+    dup = page.locator("#suggest-proposal .suggest-dup").filter(has_text=LITTER[0])
+    expect(dup).to_be_visible(timeout=60_000)  # the model loads at the first question
+    expect(dup).to_contain_text(LITTER[1])
+    assert_accessible(page, "control with a stack offered")
+    dup.locator(".suggest-stack").focus()
+    page.keyboard.press("Enter")
+    expect(control.clusters()).to_have_count(1)
+    stacked = control.clusters().nth(0)
+    expect(stacked.locator(".fnote-text")).to_have_text(LITTER, timeout=10_000)
+    expect(page.locator("#suggest-status")).to_contain_text("gestapeld")
+    title = stacked.locator(".cluster-title").input_value()
+
+    late = "Zwerfafval en troep bij de bankjes op het plein"
+    control.phase("Verzamelen")   # back to collecting: the help works late in collect too
+    phone.post(late)
+    expect(control.note(late)).to_be_visible()
+    page.click("#suggest-ask")
+    into = page.locator("#suggest-proposal .suggest-theme").filter(
+        has_text=f"Bij thema {title}")
+    expect(into).to_be_visible(timeout=30_000)
+    expect(into.locator(".suggest-note-text")).to_contain_text([late])
+    # Only the note for the existing theme is applied: the other proposals are left out.
+    others = page.locator("#suggest-proposal .suggest-theme").filter(
+        has_not_text=f"Bij thema {title}")
+    while others.count():
+        others.first.locator(".suggest-drop-theme").click()
+    page.click("#suggest-apply")
+    expect(stacked.locator(".fnote-text")).to_contain_text([late], timeout=10_000)
+    expect(control.clusters()).to_have_count(1)
+    assert_accessible(page, "control after adding to a theme")
