@@ -1,6 +1,6 @@
 """Speed and memory of the sorting help (docs/sorting.md, "Speed and memory").
 
-    python -m bench.sorting [--model use|e5] [--notes 300] [--rounds 5]
+    python -m bench.sorting [--model use|e5|minilm|paraminilm|static64] [--notes 300] [--rounds 5]
 
 Prints: the resident memory the model adds to the process, `suggest` for N notes with cold
 embeddings (nothing cached: every note embedded in the call) and warm (notes embedded
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench import sorting_data as data
+from bench.sorting_models import EXTRA, EXTRA_TUNING
 from server.sorting import Note, Sorter
 from server.sorting_embed import Embedder
 
@@ -52,7 +53,8 @@ def main() -> None:
 
     before = rss_mb()
     start = time.perf_counter()
-    sorter = Sorter(args.model)
+    sorter = (Sorter(args.model, EXTRA[args.model](), EXTRA_TUNING[args.model])
+              if args.model in EXTRA else Sorter(args.model))
     load = time.perf_counter() - start
     after_load = rss_mb()
     notes = workshop(args.notes)

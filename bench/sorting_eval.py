@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bench import sorting_data as data
+from bench.sorting_models import EXTRA, EXTRA_TUNING
 from server.sorting import TUNING, Cluster, Note, Sorter, Tuning
 from server.sorting_embed import BACKENDS
 
@@ -96,11 +97,14 @@ def figures(sorter: Sorter, rows: list[data.Row] | None = None) -> dict[str, flo
     return out
 
 
-def candidates() -> list[tuple[str, Sorter]]:
+def candidates(only: str | None = None) -> list[tuple[str, Sorter]]:
     found: list[tuple[str, Sorter]] = []
-    for name in BACKENDS:
+    for name in [*BACKENDS, *EXTRA]:
+        if only and name != only:
+            continue
         try:
-            found.append((name, Sorter(name)))
+            found.append((name, Sorter(name) if name in BACKENDS else
+                          Sorter(name, EXTRA[name](), EXTRA_TUNING[name])))
         except ImportError as exc:
             print(f"{name}: not installed ({exc}); pip install -e '.[sorting-eval]'")
     corpus = [r.text for r in data.notes()] + [q.text for q in data.queries()]
@@ -132,17 +136,25 @@ def _grid(name: str, field: str) -> list[float]:
         return [0.0, 0.3, 0.5, 0.6, 0.7, 1.0]
     if field in ("theme", "duplicate"):
         return [0.05 * k for k in range(15)]
-    if name == "e5":
+    if name == "e5" or (name == "e5c" and field == "similar"):
         return [0.80 + 0.01 * k for k in range(14)]
     if name == "tfidf":
         return [0.05 * k for k in range(1, 14)]
+    if name == "usee5" and field == "similar":
+        return [0.5 + 0.025 * k for k in range(14)]
+    if name in EXTRA:
+        return [0.1 + 0.05 * k for k in range(12)]
     return [0.2 + 0.05 * k for k in range(12)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep", action="store_true", help="figures over thresholds")
-    parser.add_argument("--only", help="one candidate: use, e5 or tfidf")
+    parser.add_argument("--only", help="one candidate: use, e5, minilm, paraminilm, "
+                        "static64 or tfidf")
+    parser.add_argument("--concepts", type=float,
+                        help="the concept lexicon's share for every candidate (0: the "
+                        "model alone; default: each model's own tuning)")
     parser.add_argument("--set", default="stationsplein", choices=sorted(data.SETS),
                         help="which evaluation set")
     parser.add_argument("--half", default="all", choices=("all", "dev", "held"),
@@ -156,9 +168,11 @@ def main() -> None:
     head = ("candidate", "ARI", "themes", "left out", "dup P", "dup R", "fit acc",
             "fit placed", "fit P", "similar hit")
     print(" | ".join(head))
-    for name, sorter in candidates():
+    for name, sorter in candidates(args.only):
         if args.only and name != args.only:
             continue
+        if args.concepts is not None:
+            sorter.tuning = sorter.tuning._replace(concepts=args.concepts)
         f = figures(sorter, rows)
         print(" | ".join([name] + [f"{f[k]:.2f}" for k in (
             "ari", "themes", "left_out", "dup_precision", "dup_recall", "fit_accuracy",
