@@ -93,7 +93,8 @@ def rankings(texts: list[str], sentence: Matrix,
 def theme_variants(sorter: Sorter, texts: list[str]) -> dict[str, list[list[int]]]:
     vectors = sorter.embedder.vectors(texts)
     tuning = sorter.tuning
-    blended = grouping.blend(grouping.centered(vectors), lexicon().vectors(texts),
+    blended = grouping.blend(grouping.centered(vectors),
+                             lexicon().vectors(texts, later=tuning.later),
                              tuning.concepts)
     shipped = grouping.themes(blended, tuning.theme)
     return {"shipped": shipped,
