@@ -114,13 +114,14 @@ def candidates(only: str | None = None) -> list[tuple[str, Sorter]]:
 
 def sweep(name: str, sorter: Sorter, rows: list[data.Row]) -> None:
     base = sorter.tuning
-    for field in ("theme", "concepts", "duplicate", "fit", "similar"):
+    for field in ("theme", "concepts", "later", "duplicate", "fit", "similar"):
         cells = []
         for value in (round(x, 3) for x in _grid(name, field)):
             sorter.tuning = base._replace(**{field: value})
             f = figures(sorter, rows)
             cell = {"theme": f"ari {f['ari']:.2f} n{f['themes']:.0f}",
                     "concepts": f"ari {f['ari']:.2f} fit {f['fit_accuracy']:.2f}",
+                    "later": f"ari {f['ari']:.2f} fit {f['fit_accuracy']:.2f}",
                     "duplicate": f"P {f['dup_precision']:.2f} R {f['dup_recall']:.2f}",
                     "fit": f"acc {f['fit_accuracy']:.2f}",
                     "similar": f"hit {f['similar_hit_rate']:.2f}"}[field]
@@ -134,6 +135,8 @@ def _grid(name: str, field: str) -> list[float]:
     whose cosines spread from 0 for every model; fit and similar use the raw ones."""
     if field == "concepts":
         return [0.0, 0.3, 0.5, 0.6, 0.7, 1.0]
+    if field == "later":
+        return [1.0, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]
     if field in ("theme", "duplicate"):
         return [0.05 * k for k in range(15)]
     if name == "e5" or (name == "e5c" and field == "similar"):

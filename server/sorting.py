@@ -64,11 +64,12 @@ class Tuning(NamedTuple):
     similar: float      # "Lijkt op": only notes at least this alike; score 0 here, 1 at 1.0
     concepts: float = 0.0       # themes and fit: share of the concept lexicon's similarity
     dup_concepts: float = 0.0   # duplicates: the same, for the duplicate threshold
+    later: float = 1.0          # concepts: each concept a note names after its first × this
 
 
 TUNING: dict[str, Tuning] = {
     "use": Tuning(theme=0.15, duplicate=0.55, fit=0.20, margin=0.02, similar=0.30,
-                  concepts=0.7),
+                  concepts=0.5, later=0.5),
     "e5": Tuning(theme=0.10, duplicate=0.40, fit=0.85, margin=0.005, similar=0.85),
 }
 DEFAULT_MODEL = "use"
@@ -128,7 +129,7 @@ class Sorter:
         # emoji-only note as alike ("🚲" and "😡"), so those are grouped only when equal.
         worded = [i for i in range(len(notes)) if _has_word(notes[i].text)]
         lexicon = concepts.lexicon()
-        meant = lexicon.vectors(every)
+        meant = lexicon.vectors(every, later=self.tuning.later)
         themes, rest = self._into_clusters(notes, vectors, worded, clusters, language,
                                            meant)
         rest_vectors = grouping.blend(grouping.centered(vectors[rest]), meant[rest],
@@ -163,7 +164,7 @@ class Sorter:
         for k, cluster in enumerate(clusters):
             size = len(cluster.notes)
             part = (meant[start:start + size] if size else
-                    concepts.lexicon().vectors([cluster.title]))
+                    concepts.lexicon().vectors([cluster.title], later=self.tuning.later))
             blended.append(grouping.blend(examples[k], part, weight))
             start += size
         found = grouping.assign(grouping.blend(vectors[worded], meant[worded], weight),

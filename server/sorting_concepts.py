@@ -134,10 +134,13 @@ class Lexicon:
                         key=lambda k: (-count[k], k))
         return [(k, count[k], list(used[k])[:4]) for k in ranked[:limit]]
 
-    def vectors(self, texts: Sequence[str], field_weight: float = 1.0) -> Vectors:
+    def vectors(self, texts: Sequence[str], field_weight: float = 1.0,
+                later: float = 1.0) -> Vectors:
         """One row per text: its concepts weighted by how rare they are among these texts
-        (so a concept every note names, like the place itself, counts little), plus its
-        fields at `field_weight`; unit length, zero for a note that names no concept."""
+        (so a concept every note names, like the place itself, counts little) and by the
+        order the note names them in (the n-th concept named × `later`**(n-1): a note
+        mostly says first what it is about), plus its fields at `field_weight`; unit
+        length, zero for a note that names no concept."""
         found = [self.concepts_of(t) for t in texts]
         k, f = len(self.concepts), len(self.fields)
         out = np.zeros((len(texts), k + f), dtype=np.float32)
@@ -146,10 +149,11 @@ class Lexicon:
             df[ks] += 1
         idf = np.log((len(texts) + 1) / (df + 1)) + 1
         for row, ks in enumerate(found):
-            for c in ks:
-                out[row, c] = idf[c]
+            for rank, c in enumerate(ks):
+                weight = idf[c] * later ** rank
+                out[row, c] = weight
                 out[row, k + self._field_of[c]] = max(out[row, k + self._field_of[c]],
-                                                      field_weight * idf[c])
+                                                      field_weight * weight)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: Vectors = (out / norms).astype(np.float32)

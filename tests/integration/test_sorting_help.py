@@ -4,9 +4,9 @@ apply_themes, undo_themes and similar_notes as the protocol has them.
 - The evaluation set (tests/data/sorting) posted through the protocol: the suggested
   themes against the hand themes (ARI) and the duplicate groups against the labelled ones
   (pair precision and recall), computed here from the answer and the labels. Issue 11's
-  targets (ARI >= 0.5; duplicates precision >= 0.8 at recall >= 0.5) are NOT reached by
-  the shipped model (docs/sorting.md: ARI 0.47, duplicates 0.67 / 0.03); this test holds
-  the level reached so that it cannot silently get worse.
+  targets: ARI >= 0.5 is reached on this set (docs/sorting.md: 0.58; 0.55 on the
+  held-out half), duplicates precision >= 0.8 at recall >= 0.5 is NOT (0.67 / 0.03); this
+  test holds the level reached so that it cannot silently get worse.
 - apply_themes then undo_themes gives every role the exact state it had before, equal to
   a fresh welcome; undo_stale after a note moved or a theme renamed; one step each.
 - similar_notes: only notes the participant may see, never its own, at most three.
@@ -371,8 +371,9 @@ async def test_the_evaluation_set_through_the_protocol(server: ServerProcess) ->
     for c in screens:
         assert comparable(c.state) == before[c.name], c.name  # type: ignore[arg-type]
     await close_all(fac, *phones)
-    # The level reached (docs/sorting.md), below issue 11's targets of 0.5 and 0.8 at 0.5.
-    assert ari >= 0.45, ari
+    # The level reached (docs/sorting.md: 0.58), over issue 11's target of 0.5; duplicates
+    # below their target of 0.8 at recall 0.5.
+    assert ari >= 0.55, ari
     assert found and precision >= 0.5, (precision, recall)
 
 
@@ -416,6 +417,6 @@ async def test_into_existing_themes_and_similar_notes_on_the_set(server: ServerP
         hits += any(n["note_id"] in targets for n in found)
     print(f"eval set over the protocol: into existing themes {accuracy:.2f}; "
           f"similar_notes hit rate {hits / len(queries):.2f}")
-    assert accuracy >= 0.5, accuracy
+    assert accuracy >= 0.65, accuracy     # 0.68 reached (docs/sorting.md)
     assert hits / len(queries) >= 0.6, hits
     await close_all(fac, *phones)

@@ -3,6 +3,7 @@ server/sorting_concepts.py, server/sorting_data/concepts.tsv)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from server.sorting import Note, Sorter, sorter
@@ -46,6 +47,20 @@ def test_paraphrases_without_a_shared_word_meet_in_their_field() -> None:
     assert float(vectors[0] @ vectors[2]) == 0.0
 
 
+def test_concepts_named_later_weigh_less() -> None:
+    lex = lexicon()
+    k = len(lex.concepts)
+    groen = k + lex.fields.index("groen")
+    bomen, hitte = lex.concepts_of("meer bomen, het is bloedheet")
+    flat = lex.vectors(["meer bomen, het is bloedheet"])[0]
+    assert flat[[bomen, hitte, groen]] == pytest.approx([3 ** -0.5] * 3)
+    # One note: every concept has idf 1; hitte, named second, at half weight; the field
+    # takes the larger of its concepts' weights. Norm sqrt(1 + 0.25 + 1) = 1.5.
+    later = lex.vectors(["meer bomen, het is bloedheet"], later=0.5)[0]
+    assert later[[bomen, hitte, groen]] == pytest.approx([2 / 3, 1 / 3, 2 / 3])
+    assert float(np.abs(later).sum()) == pytest.approx(5 / 3)
+
+
 HEAT = ["meer bomen, het is bloedheet!!", "nergens schaduw bij de bus",
         "Please plant more trees, it is an oven here in July",
         "t is een stenen woestijn, haal die tegels weg"]
@@ -80,3 +95,13 @@ def test_a_theme_is_named_by_what_its_notes_say(model: Sorter) -> None:
     assert litter.title == "Schoon en afval"
     assert litter.reason.startswith("Deze 4 briefjes gaan over schoon en afval (4 van de 4: ")
     assert "„zwerfafval”" in litter.reason and "„bins”" in litter.reason
+
+
+def test_a_note_joins_the_theme_of_what_it_names_first(model: Sorter) -> None:
+    """"weesfietsen opruimen" names bikes, then tidying: with every concept at full
+    weight it went to the litter theme (docs/sorting.md, "later"); now to the bikes."""
+    given = ([Note(f"b{i}", t) for i, t in enumerate(BIKE)]
+             + [Note(f"l{i}", t) for i, t in enumerate(LITTER)]
+             + [Note("x", "weesfietsen opruimen, ze staan er al maanden")])
+    groups = [sorted(t.note_ids) for t in model.suggest(given, [], "nl").themes]
+    assert groups == [["b0", "b1", "b2", "b3", "x"], ["l0", "l1", "l2", "l3"]]
