@@ -106,9 +106,17 @@ class Packer:
             head = self._heads[key] = b"".join(
                 [bulk(b"EVALSHA"), bulk(self.sha), bulk(b"%d" % len(keys)),
                  *(bulk(self.encode(k)) for k in keys)])
+        parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), head]
         encode = self.encode
-        return b"".join([b"*%d\r\n" % (3 + len(keys) + len(args)), head,
-                         *[bulk(a if type(a) is bytes else encode(a)) for a in args]])
+        for a in args:
+            kind = type(a)
+            if kind is Arg:
+                parts.append(a.bulk)
+                continue
+            if kind is not bytes:
+                a = encode(a)
+            parts.append(b"$%d\r\n%b\r\n" % (len(a), a))
+        return b"".join(parts)
 
     def command(self, *args: Any) -> bytes:
         return b"".join([b"*%d\r\n" % len(args), *[bulk(self.encode(a)) for a in args]])
@@ -116,6 +124,18 @@ class Packer:
 
 def bulk(value: bytes) -> bytes:
     return b"$%d\r\n%b\r\n" % (len(value), value)
+
+
+class Arg(bytes):
+    """An argument made once (a store's fixed bounds): its bytes, as redis-py sends
+    them, and its RESP bulk string made once for the packer."""
+
+    bulk: bytes
+
+    def __new__(cls, value: bytes) -> Arg:
+        self = super().__new__(cls, value)
+        self.bulk = bulk(value)
+        return self
 
 
 async def send_packed(redis: Any, payload: bytes, count: int) -> list[Any]:

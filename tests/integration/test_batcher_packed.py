@@ -13,7 +13,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from server.batcher import ScriptBatcher
+from server.batcher import Arg, ScriptBatcher
 from server.store_cluster import cluster_client
 from server.store_core import encoded_keys
 from tests.support.cluster import ON_CLUSTER
@@ -23,7 +23,7 @@ ECHO = "local out = {#KEYS} for _, k in ipairs(KEYS) do out[#out + 1] = k end " 
        "for _, a in ipairs(ARGV) do out[#out + 1] = a end return out"
 # A vote's call as store_core.run makes it: bytes made once, text, JSON, numbers.
 ARGS: list[Any] = ["vote", "participant", "p-Zé😀", "p:p-Zé😀:op-1",
-                   orjson.dumps({"note_id": "n1", "text": "café ☕"}), b"86400000", b"5000",
+                   orjson.dumps({"note_id": "n1", "text": "café ☕"}), Arg(b"86400000"), b"5000",
                    "fresh", 7, 2.5, b"", ""]
 
 
