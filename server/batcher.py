@@ -20,6 +20,7 @@ health checks and reply parser (`send_packed`).
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -141,19 +142,25 @@ class Arg(bytes):
 async def send_packed(redis: Any, payload: bytes, count: int) -> list[Any]:
     """The `count` replies to commands packed in `payload`, sent in one write on one of
     redis-py's pooled connections, as its pipeline does (its retries on a lost
-    connection, its read timeout per reply): an error reply in place of its command's
-    reply; a failed connection raises."""
+    connection; an error reply in place of its command's reply; a failed connection
+    raises). One read timeout (the connection's) for all the replies, not one each: a
+    timer per reply was a few % of a vote storm; a frozen Redis still fails the batch
+    after it, with redis-py's TimeoutError, the connection closed."""
     pool = redis.connection_pool
     conn = await pool.get_connection()
 
     async def exchange() -> list[Any]:
         await conn.send_packed_command(payload)
         replies: list[Any] = []
-        for _ in range(count):
-            try:
-                replies.append(await conn.read_response())
-            except ResponseError as exc:
-                replies.append(exc)
+        try:
+            async with asyncio.timeout(conn.socket_timeout):
+                for _ in range(count):
+                    try:  # (no timer of its own; cut short, it closes the connection)
+                        replies.append(await conn.read_response(timeout=math.inf))
+                    except ResponseError as exc:
+                        replies.append(exc)
+        except TimeoutError:
+            raise RedisTimeoutError(f"Timeout reading {count} replies") from None
         return replies
 
     async def failed(error: Exception) -> None:
