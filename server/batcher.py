@@ -187,9 +187,10 @@ class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
         one: Any = redis if isinstance(redis, Redis) else None
         self.packer = Packer(script.sha, one.get_encoder().encode) if one is not None else None
 
-    async def call(self, keys: Keys, args: list[Any]) -> Any:
-        """The script's reply for these keys and args (raises what the call raised)."""
-        return await self._queue((keys, args))
+    def call(self, keys: Keys, args: list[Any]) -> asyncio.Future[Any]:
+        """The script's reply for these keys and args, to await (raises what the call
+        raised). A future, not a coroutine: one frame less to resume for every op."""
+        return self._queue((keys, args))
 
     async def _replies(self, items: list[tuple[Keys, list[Any]]]) -> list[Any]:
         if len(items) == 1 and not self.wait_replicas:

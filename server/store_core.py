@@ -206,7 +206,8 @@ class StoreCore:
         answer_key: str = "",
         fresh_id: str = "",
     ) -> Answer:
-        await self.connected()
+        if self.cluster is None:  # (known nearly always: no coroutine of its own per op)
+            await self.connected()
         # Keys and the fixed arguments go as bytes, made once: redis-py encodes every
         # argument of every call (26 a script call), a tenth of a vote storm's CPU.
         fixed = self._fixed

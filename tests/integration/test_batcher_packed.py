@@ -63,3 +63,11 @@ async def test_every_kind_of_argument_reaches_the_script(client: Any) -> None:
         assert reply == [len(keys), *text, "vote", "participant", "p-Zé😀", "p:p-Zé😀:op-1",
                          '{"note_id":"n1","text":"café ☕"}', "86400000", "5000", "fresh",
                          "7", "2.5", "", "", str(i)]
+
+
+async def test_a_call_is_a_future_not_a_coroutine(client: Any) -> None:
+    # One frame less to resume for every op (store_core.run awaits it directly).
+    batcher = ScriptBatcher(client, client.register_script(ECHO))
+    pending = batcher.call(encoded_keys("w-" + secrets.token_hex(4)), ["x"])
+    assert isinstance(pending, asyncio.Future)
+    assert (await pending)[-1] == "x"
