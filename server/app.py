@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -49,10 +49,39 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def promote_survivors() -> None:
+    """The young objects that outlived a young collection (a join's socket, its session,
+    its queue: thousands under a burst) moved on to the old generation within a second,
+    by a middle collection, instead of after 20 young ones: those would come due in
+    whatever follows the burst (a vote storm a second later), and walk every socket
+    made in it (~100 ms for 1,000 phones, 8 % of the storm; docs/benchmarks.md,
+    "Issue 14"). Nothing when no young collection ran since the last middle one."""
+    if gc.get_count()[1]:
+        gc.collect(1)
+
+
+def pace_collections(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """promote_survivors once a second; returns the function that stops it."""
+    handle: asyncio.TimerHandle | None = None
+
+    def tick() -> None:
+        nonlocal handle
+        promote_survivors()
+        handle = loop.call_later(PROMOTE_SECONDS, tick)
+
+    handle = loop.call_later(PROMOTE_SECONDS, tick)
+
+    def stop() -> None:
+        if handle is not None:
+            handle.cancel()
+    return stop
+
+
 # Young objects between collections (default 700); young collections per middle one
 # (10); middle per full one (10). A full collection also waits until a quarter more
 # long-lived objects piled up since the last, whatever these say.
 GC_THRESHOLDS = (7000, 20, 20)
+PROMOTE_SECONDS = 1.0
 
 
 class App(Starlette):
@@ -122,9 +151,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await hub.start()
         unwatch = watch(hub)
         settle_garbage_collector()
+        unpace = pace_collections(asyncio.get_running_loop())
         try:
             yield
         finally:
+            unpace()
             unwatch()
             await hub.stop()
             hub.sorting.stop()

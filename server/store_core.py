@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import keys
-from server.batcher import CommandBatcher, ScriptBatcher
+from server.batcher import Arg, CommandBatcher, ScriptBatcher
 from server.errors import DomainError
 from server.ids import new_id
 from server.rules import (
@@ -119,7 +119,7 @@ class StoreCore:
         self.stream_maxlen = stream_maxlen
         self.bounds = bounds or Bounds()
         b = self.bounds
-        self._fixed = [str(v).encode() for v in (
+        self._fixed = [Arg(str(v).encode()) for v in (
             retention_ms, stream_maxlen, b.answer_ttl_ms, b.answers_per_actor,
             b.notes_per_participant, b.notes_per_workshop)]
         self.wait_replicas = wait_replicas
@@ -206,7 +206,8 @@ class StoreCore:
         answer_key: str = "",
         fresh_id: str = "",
     ) -> Answer:
-        await self.connected()
+        if self.cluster is None:  # (known nearly always: no coroutine of its own per op)
+            await self.connected()
         # Keys and the fixed arguments go as bytes, made once: redis-py encodes every
         # argument of every call (26 a script call), a tenth of a vote storm's CPU.
         fixed = self._fixed
