@@ -237,3 +237,21 @@ def _synced(node: Node) -> bool:
     with node.client() as c:
         info = c.info("replication")
     return info.get("role") == "slave" and info.get("master_link_status") == "up"
+
+
+def main() -> None:
+    """`python -m tests.support.cluster FOLDER`: a 3+3 cluster for a benchmark by hand
+    (docs/benchmarks.md, "What REDIS_WAIT_REPLICAS costs"); prints its URL, runs until
+    Ctrl-C."""
+    import tempfile
+
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+    with LocalCluster(folder) as cluster:
+        print(cluster.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
