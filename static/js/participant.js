@@ -301,7 +301,9 @@ $("note-form").addEventListener("submit", (event) => {
   // The activity it is for: sent from an outbox after the room moved on, the server
   // refuses it (wrong_activity, its words back in the field) instead of misfiling it.
   const activity = conn.state?.workshop?.activity_id;
-  conn.send(OP.ADD_NOTE, { prompt_id: currentPrompt(), text, ...(activity ? { activity_id: activity } : {}) });
+  const sent = conn.send(OP.ADD_NOTE, { prompt_id: currentPrompt(), text, ...(activity ? { activity_id: activity } : {}) });
+  sent.twins = myNotes(conn.state, []).filter((n) => n.prompt_id === sent.args.prompt_id
+    && n.text === text).length; // to show it once if its note comes before its ack
   area.value = "";
   similar.clear();
   sessionStorage.removeItem(draftKey());

@@ -356,7 +356,22 @@ export function myNotes(state, outbox, posted = new Map()) {
   // facilitator's approval (its own `pending`) is `waiting`.
   const byId = new Map(mine.map((n) => [n.id, { ...n, pending: false, waiting: !!n.pending }]));
   const pendingNew = [];
+  // Its note_added may come before its ack (the protocol allows either order): a post
+  // whose note is in the state already is not shown twice. `twins` (set when it was
+  // sent) is how many notes of mine had its prompt and text then; later ones of that
+  // prompt and text are its own and those of the posts before it, in order.
+  const twin = (n) => `${n.prompt_id}\u0000${n.text}`;
+  const have = new Map();
+  for (const n of mine) have.set(twin(n), (have.get(twin(n)) || 0) + 1);
+  const base = new Map();
   for (const entry of outbox) {
+    if (entry.op === "add_note" && Number.isInteger(entry.twins)) {
+      const key = twin(entry.args);
+      if (!base.has(key)) base.set(key, { twins: entry.twins, seen: 0 });
+      const b = base.get(key);
+      b.seen += 1;
+      if ((have.get(key) || 0) >= b.twins + b.seen) continue;
+    }
     if (entry.op === "add_note") {
       pendingNew.push({ id: `pending:${entry.op_id}`, prompt_id: entry.args.prompt_id,
         text: entry.args.text, cluster_id: null, hidden: false, created_at: entry.at,
