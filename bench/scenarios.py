@@ -549,8 +549,10 @@ def join_storm(ctx: Ctx, *, size: int, window: float) -> dict[str, Any]:
             p["at"] = window * i / size
         start_at = time.time() + 1.0
         groups = {"server": ctx.servers.pids, "loadgen": ctx.pool.pids}
+        spies = start_profile(ctx, window + 6.0)
         with Sampler(groups, ctx.redis_url) as sampler:
             results = open_specs(ctx, room.phones, start_at=start_at, timeout=window + 180)
+            stop_profile(spies)
             joined = sum(1 for r in results if r["ok"])
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # until the wall shows everyone

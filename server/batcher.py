@@ -1,13 +1,11 @@
 """Script calls to Redis, sent in pipelines: every call made in one turn of the event
 loop goes out in one round trip.
 
-A vote storm is a thousand phones each sending an op at once. One EVALSHA per op costs
-the process a pool checkout, a write, a read and a parse each; the same ops in one
-non-transactional pipeline cost one of each per batch, and Redis still runs every
-script on its own, atomically, in the order sent. A batch fails as a whole only when
-the connection does (every caller then answers `try_again`; the op ids make a resend
-safe, as for a single call). On a Redis Cluster the pipeline goes out as one per node,
-side by side (redis-py routes each call by its workshop's slot).
+One EVALSHA per op costs a pool checkout, a write, a read and a parse each; a
+non-transactional pipeline, one of each per batch, and Redis still runs every script
+on its own, atomically, in order. A batch fails as a whole only when the connection
+does (every caller answers `try_again`; op ids make a resend safe). On a Redis Cluster
+the pipeline goes out as one per node, side by side (routed by each call's slot).
 
 On one Redis the batch is packed here, not by redis-py (`Packer`): a script call's keys
 are the same for every op of a workshop and most of its arguments are the same for
@@ -87,9 +85,9 @@ class Batches(Generic[Item]):
 
 
 class Packer:
-    """RESP bytes of one script's calls (EVALSHA sha numkeys keys... args...): the part
-    made of the sha and the keys is made once per set of keys (a workshop's); arguments
-    are encoded by redis-py's own encoder, bytes (made once by the caller) as they are."""
+    """RESP bytes of one script's calls (EVALSHA sha numkeys keys... args...), the part
+    made of the sha and the keys once per set of keys (a workshop's); arguments encoded
+    by redis-py's encoder, bytes (made once by the caller) as they are; or a command's."""
 
     MAX_HEADS = 4096
 
@@ -140,12 +138,11 @@ class Arg(bytes):
 
 
 async def send_packed(redis: Any, payload: bytes, count: int) -> list[Any]:
-    """The `count` replies to commands packed in `payload`, sent in one write on one of
-    redis-py's pooled connections, as its pipeline does (its retries on a lost
-    connection; an error reply in place of its command's reply; a failed connection
-    raises). One read timeout (the connection's) for all the replies, not one each: a
-    timer per reply was a few % of a vote storm; a frozen Redis still fails the batch
-    after it, with redis-py's TimeoutError, the connection closed."""
+    """The `count` replies to commands packed in `payload`, in one write on a redis-py
+    pooled connection, as its pipeline does (its retries; an error reply in place of
+    its command's; a failed connection raises). One read timeout for all the replies
+    (a timer per reply was a few % of a vote storm): a frozen Redis still fails the
+    batch after it, with redis-py's TimeoutError, the connection closed."""
     pool = redis.connection_pool
     conn = await pool.get_connection()
 
@@ -180,8 +177,7 @@ class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
         self.script = script
         # REDIS_WAIT_REPLICAS: an op's reply waits until this many replicas have its writes.
         self.wait_replicas = wait_replicas
-        # On a cluster: the node that serves a key (each node's part of a batch gets its
-        # own WAIT); None on one Redis.
+        # On a cluster: the node serving a key (each node's part gets its own WAIT).
         self.node_of = node_of
         # One Redis: the batch packed here (a cluster: redis-py's pipeline routes it).
         one: Any = redis if isinstance(redis, Redis) else None
@@ -265,18 +261,21 @@ class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
 
 
 Command = tuple[Any, ...]
+# Replies redis-py hands over as parsed (no response callback): only these are packed.
+PLAIN_REPLIES = frozenset({"GET", "HGET", "HMGET"})
 
 
 class CommandBatcher(Batches[Command]):
     """Plain commands (the reads of a join: limits, the code, a token, a key) sent the
-    same way: every command asked in one turn of the event loop goes out in one
-    non-transactional pipeline. A hall scanning the QR code at once is a few hundred
-    joins in flight, each asking Redis a few things: one round trip for all of them
-    instead of one each (docs/benchmarks.md, "Issue 14: a bigger hall")."""
+    same way: every command asked in one turn of the event loop goes out in one round
+    trip (docs/benchmarks.md, "Issue 14: a bigger hall"); on one Redis packed here and
+    sent by send_packed, as ScriptBatcher's; on a cluster by redis-py's pipeline."""
 
     def __init__(self, redis: Any) -> None:
         super().__init__()
         self.redis = redis
+        one: Any = redis if isinstance(redis, Redis) else None
+        self.packer = Packer("", one.get_encoder().encode) if one is not None else None
 
     async def call(self, *command: Any) -> Any:
         """The reply to one command, e.g. call("GET", key)."""
@@ -284,13 +283,15 @@ class CommandBatcher(Batches[Command]):
 
     async def call_all(self, commands: list[Command]) -> list[Any]:
         """The replies to several commands, sent in the same round trip."""
-        futures = [self.queue(c) for c in commands]
-        return [await f for f in futures]
+        return [await f for f in [self.queue(c) for c in commands]]
 
     def queue(self, command: Command) -> asyncio.Future[Any]:
         return self._queue(command)
 
     async def _replies(self, items: list[Command]) -> list[Any]:
+        if (packer := self.packer) is not None and all(c[0] in PLAIN_REPLIES for c in items):
+            payload = b"".join([packer.command(*command) for command in items])
+            return await send_packed(self.redis, payload, len(items))
         if len(items) == 1:
             return [await self.redis.execute_command(*items[0])]
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -1,6 +1,7 @@
 """server/batcher.py on one Redis packs a batch's script calls itself (`Packer`): the
 bytes must be exactly those redis-py would send for the same call, every kind of
-argument must reach the script intact, and a cluster keeps redis-py's pipeline."""
+argument must reach the script intact, and a cluster keeps redis-py's pipeline. A
+join's reads (CommandBatcher) are packed the same way."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
-from server.batcher import Arg, ScriptBatcher
+from server.batcher import Arg, CommandBatcher, ScriptBatcher
 from server.store_cluster import cluster_client
 from server.store_core import encoded_keys
 from tests.support.cluster import ON_CLUSTER
@@ -71,3 +73,31 @@ async def test_a_call_is_a_future_not_a_coroutine(client: Any) -> None:
     pending = batcher.call(encoded_keys("w-" + secrets.token_hex(4)), ["x"])
     assert isinstance(pending, asyncio.Future)
     assert (await pending)[-1] == "x"
+
+
+async def test_a_joins_reads_are_packed_and_answered_as_redis_py_answers_them(
+        client: Any) -> None:
+    # The reads of a join (server/store_*: GET, HGET, HMGET) on one Redis go out packed
+    # by CommandBatcher itself; each reply must be what redis-py gives for the command,
+    # an error reply stays with its command, and a cluster keeps redis-py's pipeline.
+    wid = "w-" + secrets.token_hex(4)
+    string, hash_ = f"{{{wid}}}:s", f"{{{wid}}}:h"
+    await client.set(string, "café ☕")
+    await client.hset(hash_, mapping={"fkey": "f1", "jkey": "j😀"})
+    commands: list[tuple[Any, ...]] = [
+        ("GET", string), ("GET", f"{{{wid}}}:none"), ("HGET", hash_, "jkey"),
+        ("HGET", hash_, "none"), ("HMGET", hash_, "fkey", "vkey"), ("GET", hash_)]
+    batcher = CommandBatcher(client)
+    if ON_CLUSTER:
+        assert batcher.packer is None
+    else:
+        assert batcher.packer is not None
+        conn = client.connection_pool.make_connection()
+        for command in commands:
+            assert batcher.packer.command(*command) == b"".join(conn.pack_commands([command]))
+    expected = [await client.execute_command(*c) for c in commands[:-1]]
+    replies = await asyncio.gather(*(batcher.queue(c) for c in commands),
+                                   return_exceptions=True)
+    assert replies[:-1] == expected == ["café ☕", None, "j😀", None, ["f1", None]]
+    assert isinstance(replies[-1], ResponseError) and "WRONGTYPE" in str(replies[-1])
+    assert await batcher.call("GET", string) == "café ☕"  # a batch of one
