@@ -212,6 +212,8 @@ function updateMyNote(node, state, note) {
   }
 }
 
+let othersKey = ""; // what drawOthers drew last
+
 function drawOthers(state, phase) {
   const me = state.me?.participant_id;
   const others = state.notes.filter((n) => !n.hidden && !(me && n.author?.participant_id === me));
@@ -227,15 +229,22 @@ function drawOthers(state, phase) {
     conn.send(OP.REACT, { note_id: note.id, emoji, on });
     render();
   };
+  const shown = state.prompts.map((prompt) => [prompt.text, (byPrompt.get(prompt.id) || []).map(
+    (n) => ({ n, now: reactionsNow(n, entries) }))]).filter(([, notes]) => notes.length);
+  // Redrawn only when what it shows changed: a redraw replaces the buttons, and a press
+  // whose button is replaced between its down and up (Space, a tap) is lost — frequent
+  // in a full room, where counts and others' reactions arrive every second.
+  const key = JSON.stringify(shown.map(([text, notes]) => [text, notes.map(({ n, now }) => [
+    n.id, n.text, n.author?.name || "", [...now.mine], now.counts])]));
+  if (key === othersKey) return;
+  othersKey = key;
   const parts = [];
-  for (const prompt of state.prompts) {
-    const notes = byPrompt.get(prompt.id) || [];
-    if (!notes.length) continue;
-    parts.push(el("h3", { class: "others-prompt", text: prompt.text }),
-      el("ul", { class: "note-list compact" }, ...notes.map((n) => el("li", { class: "note" },
+  for (const [text, notes] of shown) {
+    parts.push(el("h3", { class: "others-prompt", text }),
+      el("ul", { class: "note-list compact" }, ...notes.map(({ n, now }) => el("li", { class: "note" },
         el("p", { class: "note-text", text: n.text }),
         n.author?.name ? el("p", { class: "note-author", text: n.author.name }) : null,
-        reactionBar(n, reactionsNow(n, entries), react(n), short(n.text))))));
+        reactionBar(n, now, react(n), short(n.text))))));
   }
   keepFocus(list, () => replace(list, ...parts));
 }

@@ -167,3 +167,27 @@ def test_js_reactions_match_the_server(screens: Screens) -> None:
     assert found["reactions"] == list(REACTIONS) and found["frozen"]
     assert found["ops"] == ["set_done", "react"]
     assert found["events"] == ["participant_done", "note_reacted"]
+
+
+def test_a_press_is_not_lost_when_the_phone_redraws_in_between(
+    screens: Screens, make_workshop: Callable[..., dict[str, Any]]
+) -> None:
+    """A button is pressed by Space on its key up (and by a tap on its touch end): when
+    the list was redrawn between down and up, the new button never saw the down, and the
+    press was lost. In a full room something arrives every second (counts, others'
+    reactions, the timer), so the others' notes are redrawn only when what they show
+    changed."""
+    created = make_workshop()
+    control = Control(screens.page("control", LAPTOP)).open(created["urls"]["facilitator"])
+    author = Phone(screens.page("author", PHONE)).open(created["code"])
+    typist = Phone(screens.page("typist", PHONE)).open(created["code"])
+    author.post("Een bankje bij de vijver")
+    note = others_note(typist.page, "Een bankje bij de vijver")
+    reaction(note, 1).focus()
+    typist.page.keyboard.down("Space")
+    control.start_timer(5)   # an event for every screen: the phone draws again
+    expect(typist.page.locator("#timer")).to_be_visible()
+    typist.page.keyboard.up("Space")
+    heart = note.get_by_role("button", name="hartje, 1")
+    expect(heart).to_have_attribute("aria-pressed", "true")
+    expect(heart).to_be_focused()
