@@ -15,6 +15,7 @@ import logging
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server import language, protocol
 from server.admission import Admission
@@ -50,7 +51,20 @@ async def ws_asgi(scope: Scope, receive: Receive, send: Send) -> None:
     if (await receive())["type"] != "websocket.connect":
         return  # gone before the handshake
     await send({"type": "websocket.accept"})
+    forget_handshake(scope, receive)
     await Session(scope, receive, send, state.hub, state.store, state.admission).run()
+
+
+def forget_handshake(scope: Scope, receive: Receive) -> None:
+    """The handshake is over (the origin checked, the address read, the 101 sent): its
+    request and response are not kept for the socket's life. uvicorn's websockets-sansio
+    protocol (the Procfile's and `python -m server`'s) holds both with their headers, and
+    the scope a copy of the request's headers: ~3 KB a socket of a hall's idle memory
+    (docs/benchmarks.md, "Issue 14")."""
+    scope["headers"] = []
+    proto = getattr(receive, "__self__", None)
+    if isinstance(proto, WebSocketsSansIOProtocol):
+        proto.request = proto.response = None  # type: ignore[assignment]
 
 
 async def ws_endpoint(socket: WebSocket) -> None:
