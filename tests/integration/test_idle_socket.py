@@ -14,11 +14,14 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from server.app import create_app
 from server.config import Settings
 from tests.support import Client, close_all, create_workshop, eventually, free_port
+from tests.support.processes import TEST_SETTINGS
 
 
 async def test_an_accepted_socket_lets_its_handshake_go(redis_url: str) -> None:
     port = free_port()
-    app = create_app(Settings.from_env({"REDIS_URL": redis_url}))
+    # As every test server (its per-address limits off: every test comes from
+    # 127.0.0.1, on a Redis whose counters outlive one test).
+    app = create_app(Settings.from_env({"REDIS_URL": redis_url, **TEST_SETTINGS}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            ws="websockets-sansio", log_level="warning"))
     serving = asyncio.create_task(server.serve())

@@ -29,6 +29,25 @@ def free_port() -> int:
 
 
 
+# What every test server runs with.
+TEST_SETTINGS = {
+    # Every test comes from 127.0.0.1, often on a shared Redis whose counters outlive one
+    # run: the per-address limits are tested on their own.
+    "FAILURES_PER_MINUTE": "100000",
+    "CREATES_PER_HOUR": "100000",
+    "GUESSES_PER_MINUTE": "100000",
+    # Many phones of many tests join from 127.0.0.1 at once: not one hall.
+    "JOINS_PER_SECOND": "100000",
+    "JOIN_BURST": "100000",
+    # Join codes stay 6 digits however many workshops a shared Redis holds: their growth
+    # is tested on its own (tests/security/test_admission.py).
+    "CODE_ODDS": "1",
+    # Tests speak for other client addresses through X-Forwarded-For (the test of the
+    # default, which trusts nobody, removes this).
+    "FORWARDED_ALLOW_IPS": "127.0.0.1",
+}
+
+
 class ServerProcess:
     """`python -m server` (or uvicorn with the same options) on a free port.
 
@@ -82,20 +101,7 @@ class ServerProcess:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "DATA_DIR": str(self.data_dir),
-            # Every test comes from 127.0.0.1, often on a shared Redis whose counters
-            # outlive one run: the per-address limits are tested on their own.
-            "FAILURES_PER_MINUTE": "100000",
-            "CREATES_PER_HOUR": "100000",
-            "GUESSES_PER_MINUTE": "100000",
-            # Many phones of many tests join from 127.0.0.1 at once: not one hall.
-            "JOINS_PER_SECOND": "100000",
-            "JOIN_BURST": "100000",
-            # Join codes stay 6 digits however many workshops a shared Redis holds: their
-            # growth is tested on its own (tests/security/test_admission.py).
-            "CODE_ODDS": "1",
-            # Tests speak for other client addresses through X-Forwarded-For (the test
-            # of the default, which trusts nobody, removes this).
-            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            **TEST_SETTINGS,
         })
         if self.redis_url is not None:
             env["REDIS_URL"] = self.redis_url
