@@ -225,14 +225,19 @@ class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
                 pipe.execute_command("WAIT", self.wait_replicas, WAIT_TIMEOUT_MS, **extra)
             replies: list[Any] = await pipe.execute(raise_on_error=False)
         ops, waits = replies[:len(batch)], dict(zip(nodes, replies[len(batch):], strict=True))
-        for i, name in enumerate(where):
-            confirmed = waits[name]
-            if isinstance(confirmed, Exception):
-                ops[i] = confirmed
-            elif int(confirmed) < self.wait_replicas and not isinstance(ops[i], Exception):
-                ops[i] = RedisTimeoutError(
-                    f"{confirmed} of {self.wait_replicas} replicas confirmed the write")
-        return ops
+        if not self.wait_replicas:
+            return ops
+        return [self._confirmed(op, waits[name]) for op, name in zip(ops, where, strict=True)]
+
+    def _confirmed(self, reply: Any, confirmed: Any) -> Any:
+        """A call's reply as its caller gets it, given its node's WAIT answer: the WAIT's
+        error, or a TimeoutError when fewer replicas than asked have its writes."""
+        if isinstance(confirmed, Exception):
+            return confirmed
+        if int(confirmed) < self.wait_replicas and not isinstance(reply, Exception):
+            return RedisTimeoutError(
+                f"{confirmed} of {self.wait_replicas} replicas confirmed the write")
+        return reply
 
     async def _packed(self, batch: list[tuple[Keys, list[Any]]]) -> list[Any]:
         """As _pipeline, on one Redis: the calls (and the WAIT) packed here."""
@@ -244,14 +249,7 @@ class ScriptBatcher(Batches[tuple[Keys, list[Any]]]):
         replies = await send_packed(self.redis, b"".join(calls), len(calls))
         if not self.wait_replicas:
             return replies
-        ops, confirmed = replies[:-1], replies[-1]
-        for i, reply in enumerate(ops):
-            if isinstance(confirmed, Exception):
-                ops[i] = confirmed
-            elif int(confirmed) < self.wait_replicas and not isinstance(reply, Exception):
-                ops[i] = RedisTimeoutError(
-                    f"{confirmed} of {self.wait_replicas} replicas confirmed the write")
-        return ops
+        return [self._confirmed(reply, replies[-1]) for reply in replies[:-1]]
 
     async def _one(self, keys: Keys, args: list[Any]) -> Any:
         try:  # (redis-py loads the script and retries on NOSCRIPT here)
