@@ -141,13 +141,23 @@ export function syncList(parent, items, keyOf, make, update) {
   return made;
 }
 
-/** Say something to screen readers through the page's polite live region. */
+/**
+ * Say something to screen readers through the page's polite live region. What is said
+ * within the same 50 ms is said together, in order: a second announcement (an event
+ * that came with the ack, say) must not swallow the first ("… is samengevoegd …").
+ */
 let announceTimer = 0;
+/** @type {string[]} */
+let toSay = [];
 export function announce(text) {
   const region = document.getElementById("announcer");
   if (!region) return;
   clearTimeout(announceTimer);
+  if (text) toSay.push(text);
   // Clear first so the same words twice are announced twice.
   region.textContent = "";
-  announceTimer = window.setTimeout(() => { region.textContent = text; }, 50);
+  announceTimer = window.setTimeout(() => {
+    region.textContent = toSay.join(" ");
+    toSay = [];
+  }, 50);
 }
